@@ -1,0 +1,153 @@
+"""The import layers of DEVELOPERS.md / ARCHITECTURE.md, pinned.
+
+errors/validation <- crypto <- kernel <- {protocols, properties} <- report <- strategies <-
+machine <- {sweep, conformance} <- {cli, pytest_plugin}.  Lower never imports higher; protocols
+and properties never import each other; nothing below strategies imports hypothesis or pytest;
+only the real threshold-RSA modules import gmpy2 or cryptography.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = {
+    "tssbqs_pbt": ROOT / "tssbqs_pbt",
+    "tssbqs_pbt.strategies": ROOT / "strategies",
+    "tssbqs_pbt.protocols": ROOT / "protocols",
+}
+
+# (module prefix, layer). The longest matching prefix wins.
+LAYERS: dict[str, int] = {
+    "tssbqs_pbt.errors": 0,
+    "tssbqs_pbt.validation": 0,
+    "tssbqs_pbt.crypto": 1,
+    "tssbqs_pbt.kernel": 2,
+    "tssbqs_pbt.protocols": 3,
+    "tssbqs_pbt.properties": 3,
+    "tssbqs_pbt.report": 4,
+    "tssbqs_pbt.strategies": 5,
+    "tssbqs_pbt.machine": 6,
+    "tssbqs_pbt.sweep": 7,
+    "tssbqs_pbt.conformance": 7,
+    "tssbqs_pbt.cli": 8,
+    "tssbqs_pbt.pytest_plugin": 8,
+    "tssbqs_pbt": 9,  # the package root itself: kept light, may re-export anything lazily
+}
+SIBLINGS = {frozenset({"tssbqs_pbt.protocols", "tssbqs_pbt.properties"})}
+TEST_TOOLS = ("hypothesis", "pytest", "_pytest")
+HEAVY_CRYPTO = ("gmpy2", "cryptography")
+REAL_CRYPTO_MODULES = ("tssbqs_pbt.crypto.real",)
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for package, folder in SOURCES.items():
+        for path in folder.rglob("*.py"):
+            rel = path.relative_to(folder).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            found[".".join([package, *parts])] = path
+    return found
+
+
+def _layer_key(module: str) -> str:
+    best = ""
+    for prefix in LAYERS:
+        if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > len(best):
+            best = prefix
+    return best
+
+
+def _imports(module: str, path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    is_package = path.name == "__init__.py"
+    out: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module.split(".")
+                base = base if is_package else base[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            out.append(target)
+            out.extend(f"{target}.{alias.name}" for alias in node.names)
+    return out
+
+
+MODULES = _modules()
+
+
+def test_every_module_has_a_layer() -> None:
+    unassigned = sorted(m for m in MODULES if not _layer_key(m))
+    assert not unassigned, f"assign a layer in this test to: {unassigned}"
+
+
+def violations(module: str, imports: list[str]) -> list[str]:
+    """Why ``module`` may not import each of ``imports`` (empty when all are allowed)."""
+    own = _layer_key(module)
+    problems = []
+    for target in imports:
+        top = target.split(".")[0]
+        if LAYERS[own] < LAYERS["tssbqs_pbt.strategies"] and top in TEST_TOOLS:
+            problems.append(f"{target} (hypothesis/pytest below strategies)")
+        if top in HEAVY_CRYPTO and not module.startswith(REAL_CRYPTO_MODULES):
+            problems.append(f"{target} (only the real TSS modules may import {top})")
+        theirs = _layer_key(target) if top == "tssbqs_pbt" else ""
+        if theirs in ("", "tssbqs_pbt") or theirs == own:
+            continue
+        if frozenset({own, theirs}) in SIBLINGS:
+            problems.append(f"{target} ({own} and {theirs} never import each other)")
+        elif LAYERS[theirs] > LAYERS[own]:
+            problems.append(f"{target} (layer {theirs} is above {own})")
+    return problems
+
+
+def test_the_checker_catches_each_kind_of_violation() -> None:
+    assert violations("tssbqs_pbt.kernel.step", ["tssbqs_pbt.protocols.api"])
+    assert violations("tssbqs_pbt.protocols.x", ["tssbqs_pbt.properties.consistency"])
+    assert violations("tssbqs_pbt.kernel.step", ["hypothesis.strategies"])
+    assert violations("tssbqs_pbt.crypto.ideal", ["gmpy2"])
+    assert not violations("tssbqs_pbt.crypto.real", ["gmpy2", "tssbqs_pbt.errors"])
+    assert not violations("tssbqs_pbt.strategies.x", ["hypothesis", "tssbqs_pbt.kernel"])
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_imports_only_lower_layers(module: str) -> None:
+    problems = violations(module, _imports(module, MODULES[module]))
+    assert not problems, f"{module} imports: {problems}"
+
+
+def test_importing_kernel_and_crypto_loads_no_test_tools_or_heavy_crypto() -> None:
+    code = (
+        "import sys, tssbqs_pbt.kernel, tssbqs_pbt.crypto\n"
+        "bad = [m for m in ('hypothesis', 'pytest', 'gmpy2', 'cryptography') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_strategies_and_protocols_ship_inside_the_namespace() -> None:
+    code = (
+        "import importlib.util, tssbqs_pbt.strategies, tssbqs_pbt.protocols\n"
+        "print(importlib.util.find_spec('strategies'), importlib.util.find_spec('protocols'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/"
+    )
+    assert done.stdout.strip() == "None None"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_modules_stay_small(module: str) -> None:
+    lines = MODULES[module].read_text(encoding="utf-8").count("\n")
+    assert lines <= 550, f"{module} has {lines} lines; split it (keep modules under ~500 lines)"
