@@ -28,6 +28,7 @@ __all__ = [
     "SignGuard",
     "StoreForm",
     "TsSource",
+    "parse_design",
     "parse_option",
 ]
 
@@ -188,3 +189,27 @@ class Design:
 
     def describe(self) -> str:
         return f"n={self.n} f={self.f} q={self.q} t={self.t} {self.options.describe()}"
+
+
+def parse_design(text: str) -> Design:
+    """The inverse of :meth:`Design.describe`: ``"n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ..."``.
+
+    Options left out keep their defaults; every problem names the offending word.
+    """
+    params: dict[str, int] = {}
+    options: dict[str, Any] = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise InvalidArgument(f"{word!r} in design {text!r} is not NAME=VALUE")
+        if key in ("n", "f", "q", "t"):
+            try:
+                params[key] = int(value)
+            except ValueError:
+                raise InvalidArgument(f"{word!r}: {key} must be a whole number") from None
+        else:
+            options[_key(key)] = parse_option(key, value)
+    missing = [k for k in ("n", "f", "q", "t") if k not in params]
+    if missing:
+        raise InvalidArgument(f"design {text!r} lacks {', '.join(missing)}; give n=, f=, q=, t=")
+    return Design(params["n"], params["f"], params["q"], params["t"], DesignOptions(**options))

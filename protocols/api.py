@@ -1,0 +1,207 @@
+"""The plug-in protocol API: bring your own candidate protocol with its own message types.
+
+A plug-in implements :class:`StorageProtocol` (pure handlers, see
+:class:`tssbqs_pbt.kernel.NodeProtocol`) and describes itself with a :class:`ProtocolSpec`:
+how to build it for n servers of which f may be Byzantine, which quorum and threshold it uses,
+and — through :class:`MessageDecl` — which fields of its messages carry values, timestamps,
+operation ids and signed objects, so that the generic adversary can synthesise well-formed
+messages for it.  Roles are inferred from the attrs field annotations; declare them explicitly
+where the annotation does not say enough (a ``str`` that is not a written value, say).
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from tssbqs_pbt.crypto.api import PartialSignature, Signature
+from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
+from tssbqs_pbt.kernel import (
+    Envelope,
+    Handled,
+    NodeContext,
+    NodeSigned,
+    Operation,
+    OpId,
+    check_node_protocol,
+)
+
+__all__ = [
+    "FieldRole",
+    "MessageDecl",
+    "ProtocolSpec",
+    "StorageProtocol",
+    "canonical_quorum",
+    "declare",
+    "infer_roles",
+]
+
+
+@runtime_checkable
+class StorageProtocol(Protocol):
+    """What a plugged-in protocol implements. Every handler is pure: same input, same output."""
+
+    name: str
+    message_types: tuple[type, ...]
+
+    def init_server(self, ctx: NodeContext) -> Any: ...
+
+    def on_server_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled: ...
+
+    def init_client(self, ctx: NodeContext) -> Any: ...
+
+    def on_invoke(
+        self, ctx: NodeContext, state: Any, op: OpId, operation: Operation
+    ) -> Handled: ...
+
+    def on_client_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled: ...
+
+
+class FieldRole(enum.Enum):
+    """What a message field carries, as far as the adversary is concerned."""
+
+    VALUE = "value"  # a value a client may write (str)
+    TIMESTAMP = "timestamp"  # an int or a tuple of ints, ordered
+    OPERATION = "operation"  # an OpId
+    COUNTER = "counter"  # a small int: attempt, round, epoch
+    PARTIAL = "partial"  # a PartialSignature
+    SIGNATURE = "signature"  # a service Signature
+    STATEMENT = "statement"  # a NodeSigned statement (client request or server statement)
+    DATA = "data"  # a nested attrs value built from the roles above
+    COLLECTION = "collection"  # a tuple of any of the above
+    OPAQUE = "opaque"  # anything else: replayed from knowledge, never synthesised
+
+
+_BY_TYPE: dict[Any, FieldRole] = {
+    str: FieldRole.VALUE,
+    int: FieldRole.COUNTER,
+    OpId: FieldRole.OPERATION,
+    PartialSignature: FieldRole.PARTIAL,
+    Signature: FieldRole.SIGNATURE,
+    NodeSigned: FieldRole.STATEMENT,
+}
+
+
+def _role_of(annotation: Any) -> FieldRole:
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType) and args:
+        roles = {_role_of(a) for a in args}
+        return roles.pop() if len(roles) == 1 else FieldRole.OPAQUE
+    if origin is tuple:
+        if args and all(a in (int,) for a in args if a is not Ellipsis):
+            return FieldRole.TIMESTAMP
+        return FieldRole.COLLECTION
+    if annotation in _BY_TYPE:
+        return _BY_TYPE[annotation]
+    if isinstance(annotation, type) and attrs.has(annotation):
+        return FieldRole.DATA
+    return FieldRole.OPAQUE
+
+
+def infer_roles(cls: type) -> dict[str, FieldRole]:
+    """Roles of ``cls``'s fields from their annotations (``tuple[int, ...]`` is a timestamp)."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception as exc:
+        raise InvalidProtocol(
+            f"cannot read the field annotations of message type {cls.__name__}: {exc}; "
+            "declare its field roles explicitly with declare()"
+        ) from None
+    return {a.name: _role_of(hints.get(a.name, Any)) for a in attrs.fields(cls)}
+
+
+@attrs.frozen
+class MessageDecl:
+    """One message type and the role of each of its fields."""
+
+    type: type
+    roles: tuple[tuple[str, FieldRole], ...]
+
+    def role(self, field: str) -> FieldRole:
+        return dict(self.roles)[field]
+
+
+def declare(cls: type, **roles: FieldRole | str) -> MessageDecl:
+    """Declare ``cls``: roles inferred from annotations, overridden by ``roles``."""
+    if not (isinstance(cls, type) and attrs.has(cls)):
+        raise InvalidProtocol(
+            f"message type {cls!r} is not an attrs class; declare messages as @attrs.frozen"
+        )
+    if getattr(cls.__setattr__, "__name__", "") != "_frozen_setattrs":
+        raise InvalidProtocol(
+            f"message type {cls.__name__} is not frozen; use @attrs.frozen so messages are values"
+        )
+    inferred = infer_roles(cls)
+    names = [a.name for a in attrs.fields(cls)]
+    for name, role in roles.items():
+        if name not in names:
+            raise InvalidProtocol(
+                f"declare({cls.__name__}, {name}=...): {cls.__name__} has no field {name!r} "
+                f"(fields: {', '.join(names)})"
+            )
+        try:
+            inferred[name] = role if isinstance(role, FieldRole) else FieldRole(role)
+        except ValueError:
+            choices = ", ".join(r.value for r in FieldRole)
+            raise InvalidProtocol(
+                f"declare({cls.__name__}, {name}={role!r}): unknown role; use one of {choices}"
+            ) from None
+    return MessageDecl(cls, tuple((n, inferred[n]) for n in names))
+
+
+def canonical_quorum(n: int, f: int) -> int:
+    """q = ceil((n + f + 1) / 2)."""
+    return (n + f + 2) // 2
+
+
+@attrs.frozen
+class ProtocolSpec:
+    """A protocol as users register it.
+
+    ``build(n, f)`` returns a :class:`StorageProtocol`; ``quorum(n, f)`` and ``threshold(n, f)``
+    give the q and t the protocol is meant to run with; ``messages`` declares its message types
+    (inferred from ``message_types`` when left empty).
+    """
+
+    name: str
+    build: Callable[[int, int], StorageProtocol]
+    quorum: Callable[[int, int], int] = canonical_quorum
+    threshold: Callable[[int, int], int] = lambda n, f: f + 1
+    messages: tuple[MessageDecl, ...] = ()
+    description: str = ""
+
+    def instantiate(self, n: int = 4, f: int = 1) -> tuple[StorageProtocol, int, int]:
+        """Build the protocol for ``n``/``f``; returns ``(protocol, q, t)``; checks it."""
+        try:
+            protocol = self.build(n, f)
+            q, t = self.quorum(n, f), self.threshold(n, f)
+        except InvalidArgument:
+            raise
+        except Exception as exc:
+            raise InvalidProtocol(
+                f"protocol {self.name!r}: building it for n={n}, f={f} raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        check_node_protocol(protocol)
+        self.declarations(protocol)
+        return protocol, q, t
+
+    def declarations(self, protocol: StorageProtocol) -> Mapping[type, MessageDecl]:
+        """Every message type of ``protocol`` with its declaration (checked)."""
+        declared = {d.type: d for d in self.messages}
+        for cls in protocol.message_types:
+            if cls not in declared:
+                declared[cls] = declare(cls)
+        stray = [d.type.__name__ for d in self.messages if d.type not in protocol.message_types]
+        if stray:
+            raise InvalidProtocol(
+                f"protocol {self.name!r} declares {', '.join(stray)} but does not list them in "
+                "message_types; add them there"
+            )
+        return declared
