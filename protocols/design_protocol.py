@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tssbqs_pbt.protocols import client as client_side
+from tssbqs_pbt.protocols import encoding
 from tssbqs_pbt.protocols.delegate import DELEGATE_HANDLERS
 from tssbqs_pbt.protocols.messages import MESSAGE_TYPES
 from tssbqs_pbt.protocols.options import Design
@@ -54,3 +55,8 @@ class DesignProtocol:
 
     def on_client_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled:
         return client_side.on_client_message(ctx, self.rules, state, envelope)
+
+    @staticmethod
+    def signed_value(msg: bytes) -> str | None:
+        """The value that signed bytes of this protocol certify (P3 signing-oracle check)."""
+        return encoding.signed_value(msg)

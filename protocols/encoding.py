@@ -13,6 +13,7 @@ __all__ = [
     "datum_is_signed",
     "partial_ok",
     "read_reply_bytes",
+    "signed_value",
     "write_reply_bytes",
     "write_request",
 ]
@@ -24,6 +25,22 @@ def _pack(tag: str, *parts: str) -> bytes:
 
 def _ts(ts: Ts) -> str:
     return f"{ts[0]}.{ts[1]}"
+
+
+def signed_value(msg: bytes) -> str | None:
+    """The value certified by signed bytes of this protocol (datum, write or read reply)."""
+    try:
+        tag, _, rest = msg.decode("utf-8").partition("|")
+        parts: list[str] = []
+        while rest:
+            length, _, rest = rest.partition(":")
+            size = int(length)
+            parts.append(rest[:size])
+            rest = rest[size + 1:]
+    except (UnicodeDecodeError, ValueError):
+        return None
+    index = {"datum": 0, "write-reply": 1, "read-reply": 1}.get(tag)
+    return parts[index] if index is not None and len(parts) > index else None
 
 
 def datum_bytes(value: str, ts: Ts) -> bytes:

@@ -28,6 +28,7 @@ from tssbqs_pbt.crypto.api import (
 )
 from tssbqs_pbt.kernel.codec import attrs_fields, walk
 from tssbqs_pbt.kernel.ids import NodeId
+from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.values import NodeSigned
 
 __all__ = ["Knowledge"]
@@ -57,8 +58,14 @@ class Knowledge:
         self._fields: dict[tuple[str, str], dict[Any, None]] = {}
         self._partials: dict[bytes, dict[int, PartialSignature]] = {}
         self._signatures: dict[bytes, Signature] = {}
+        self.received: list[Envelope] = []  # every message delivered to a Byzantine server
 
     # -- growing -----------------------------------------------------------------------------
+    def receive(self, envelope: Envelope) -> list[Signature]:
+        """A message reached a Byzantine server: remember it and learn its payload."""
+        self.received.append(envelope)
+        return self.absorb(envelope.payload)
+
     def absorb(self, payload: Any) -> list[Signature]:
         """Learn ``payload`` and everything in it; return service signatures newly combinable."""
         touched: list[bytes] = []
@@ -170,4 +177,5 @@ class Knowledge:
         twin._fields = {k: dict(v) for k, v in self._fields.items()}
         twin._partials = {k: dict(v) for k, v in self._partials.items()}
         twin._signatures = dict(self._signatures)
+        twin.received = list(self.received)
         return twin

@@ -142,7 +142,7 @@ def _post(
     events.append(Sent(envelope))
     if world.config.is_byzantine(dst):
         events.append(Absorbed(envelope.id))
-        for signature in world.knowledge.absorb(payload):
+        for signature in world.knowledge.receive(envelope):
             events.append(Learned(signature))
         return None
     world.pool.add(envelope)
