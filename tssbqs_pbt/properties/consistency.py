@@ -65,8 +65,9 @@ def check_consistency(history: Iterable[HistoryRecord]) -> Verdict:
         assert r.completed is not None
         written = {w.value for w in writes if w.invoked <= r.completed}
         if r.value != INITIAL_VALUE and r.value not in written:
+            asked = tuple(sorted(written | {INITIAL_VALUE}, key=str))
             found.append(Violation(Clause.INTEGRITY, ops=(r.op,), steps=(r.invoked, r.completed),
-                                   got=r.value, allowed=tuple(sorted(written | {INITIAL_VALUE}, key=str))))
+                                   got=r.value, allowed=asked))
             unsafe = True
             continue
         allowed = allowed_values(r, writes)
