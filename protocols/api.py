@@ -22,13 +22,21 @@ import attrs
 from tssbqs_pbt.crypto.api import PartialSignature, Signature
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.kernel import (
+    Drain,
     Envelope,
     Handled,
+    Invoke,
     NodeContext,
     NodeSigned,
     Operation,
     OpId,
+    SystemConfig,
+    World,
     check_node_protocol,
+    client,
+    read,
+    step,
+    write,
 )
 
 __all__ = [
@@ -155,6 +163,29 @@ def declare(cls: type, **roles: FieldRole | str) -> MessageDecl:
     return MessageDecl(cls, tuple((n, inferred[n]) for n in names))
 
 
+_SMOKE = (Invoke(client(1), write("v1")), Invoke(client(2), read()), Drain(max_deliveries=2_000))
+
+
+def check_determinism(
+    name: str, build: Callable[[], StorageProtocol], config: SystemConfig
+) -> None:
+    """Run an honest write + read twice on fresh builds; raise :class:`InvalidProtocol` naming
+    the first step whose events differ."""
+    traces = []
+    for _ in range(2):
+        world = World(build(), config)
+        for action in _SMOKE:
+            step(world, action)
+        traces.append(world.steps)
+    for first, second in zip(*traces, strict=True):
+        if first != second:
+            raise InvalidProtocol(
+                f"protocol {name!r} is not deterministic: the same schedule gave different "
+                f"events at step {first.index} ({type(first.action).__name__}); handlers must "
+                "not use randomness, clocks, iteration over sets or any other hidden input"
+            )
+
+
 def canonical_quorum(n: int, f: int) -> int:
     """q = ceil((n + f + 1) / 2)."""
     return (n + f + 2) // 2
@@ -176,8 +207,15 @@ class ProtocolSpec:
     messages: tuple[MessageDecl, ...] = ()
     description: str = ""
 
-    def instantiate(self, n: int = 4, f: int = 1) -> tuple[StorageProtocol, int, int]:
-        """Build the protocol for ``n``/``f``; returns ``(protocol, q, t)``; checks it."""
+    def instantiate(
+        self, n: int = 4, f: int = 1, *, smoke: bool = True
+    ) -> tuple[StorageProtocol, int, int]:
+        """Build the protocol for ``n``/``f``; returns ``(protocol, q, t)``.
+
+        Checks the handlers exist and the message declarations; with ``smoke`` it also runs a
+        short honest schedule twice on two fresh builds and requires identical traces (a
+        handler that is not deterministic is named with the first step that differs).
+        """
         try:
             protocol = self.build(n, f)
             q, t = self.quorum(n, f), self.threshold(n, f)
@@ -190,6 +228,9 @@ class ProtocolSpec:
             ) from exc
         check_node_protocol(protocol)
         self.declarations(protocol)
+        if smoke:
+            config = SystemConfig(n=n, f=f, q=q, t=t)
+            check_determinism(self.name, lambda: self.build(n, f), config)
         return protocol, q, t
 
     def declarations(self, protocol: StorageProtocol) -> Mapping[type, MessageDecl]:
