@@ -69,7 +69,7 @@ def test_broken_entry_point_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     monkeypatch.setattr(registry_module, "_entry_points_loaded", False)
-    with pytest.raises(InvalidProtocol, match="entry point 'bad' .*failed to load"):
+    with pytest.raises(InvalidProtocol, match=r"entry point 'bad' .*failed to load"):
         protocols.available()
     monkeypatch.setattr(registry_module, "_entry_points_loaded", True)
 
@@ -87,7 +87,7 @@ def test_nondeterministic_handler_is_named(echo) -> None:  # type: ignore[no-unt
             return state, [*effects] * (2 if next(counter) == 0 else 1)  # hidden global input
 
     spec = ProtocolSpec(name="drifting", build=lambda n, f: Drifting())
-    with pytest.raises(InvalidProtocol, match="'drifting' is not deterministic.*step 1"):
+    with pytest.raises(InvalidProtocol, match=r"'drifting' is not deterministic.*step 1"):
         spec.instantiate(4, 1)
 
 
@@ -101,7 +101,7 @@ def test_handler_raising_during_a_run_is_a_protocol_fault(echo) -> None:  # type
             raise KeyError("lost my state")
 
     spec = ProtocolSpec(name="crashing", build=lambda n, f: Crashing())
-    with pytest.raises(ProtocolFault, match="'crashing': S1 raised KeyError.*while handling Put"):
+    with pytest.raises(ProtocolFault, match=r"'crashing': S1 raised KeyError.*while handling Put"):
         spec.instantiate(4, 1)
 
 
