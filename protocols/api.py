@@ -124,19 +124,31 @@ def infer_roles(cls: type) -> dict[str, FieldRole]:
     return {a.name: _role_of(hints.get(a.name, Any)) for a in attrs.fields(cls)}
 
 
+SignedBytes = Callable[[Any], bytes]
+
+
 @attrs.frozen
 class MessageDecl:
-    """One message type and the role of each of its fields."""
+    """One message type, the role of each of its fields, and — for fields that carry a
+    signature or a partial signature — the bytes that signature covers (``signs``)."""
 
     type: type
     roles: tuple[tuple[str, FieldRole], ...]
+    signs: tuple[tuple[str, SignedBytes], ...] = ()
 
     def role(self, field: str) -> FieldRole:
         return dict(self.roles)[field]
 
 
-def declare(cls: type, **roles: FieldRole | str) -> MessageDecl:
-    """Declare ``cls``: roles inferred from annotations, overridden by ``roles``."""
+def declare(
+    cls: type, *, signs: Mapping[str, SignedBytes] | None = None, **roles: FieldRole | str
+) -> MessageDecl:
+    """Declare ``cls``: roles inferred from annotations, overridden by ``roles``.
+
+    ``signs`` maps a signature (or partial) field to a function of the message returning the
+    bytes it signs, e.g. ``declare(Datum, signs={"sig": lambda d: encode(d.value, d.ts)})``:
+    the generic adversary then attaches a signature it holds or can combine.
+    """
     if not (isinstance(cls, type) and attrs.has(cls)):
         raise InvalidProtocol(
             f"message type {cls!r} is not an attrs class; declare messages as @attrs.frozen"
@@ -160,7 +172,15 @@ def declare(cls: type, **roles: FieldRole | str) -> MessageDecl:
             raise InvalidProtocol(
                 f"declare({cls.__name__}, {name}={role!r}): unknown role; use one of {choices}"
             ) from None
-    return MessageDecl(cls, tuple((n, inferred[n]) for n in names))
+    for name in signs or {}:
+        if name not in names or inferred[name] not in (FieldRole.SIGNATURE, FieldRole.PARTIAL):
+            raise InvalidProtocol(
+                f"declare({cls.__name__}, signs={{{name!r}: ...}}): {name!r} is not a signature "
+                "or partial-signature field"
+            )
+    return MessageDecl(
+        cls, tuple((n, inferred[n]) for n in names), tuple((signs or {}).items())
+    )
 
 
 _SMOKE = (Invoke(client(1), write("v1")), Invoke(client(2), read()), Drain(max_deliveries=2_000))
@@ -234,8 +254,13 @@ class ProtocolSpec:
         return protocol, q, t
 
     def declarations(self, protocol: StorageProtocol) -> Mapping[type, MessageDecl]:
-        """Every message type of ``protocol`` with its declaration (checked)."""
-        declared = {d.type: d for d in self.messages}
+        """Every message type of ``protocol`` with its declaration (checked).
+
+        Declarations come from the spec's ``messages``, then from an optional ``declarations``
+        attribute of the protocol object, then from the annotations.
+        """
+        own = getattr(protocol, "declarations", ())
+        declared = {d.type: d for d in (*own, *self.messages)}
         for cls in protocol.message_types:
             if cls not in declared:
                 declared[cls] = declare(cls)

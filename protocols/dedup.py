@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Protocol
 
 from tssbqs_pbt.protocols.options import RequestDedup
@@ -12,18 +13,18 @@ __all__ = ["DEDUP_RULES", "DedupRule"]
 
 
 class DedupRule(Protocol):
-    def blocks(self, stored_requests: frozenset[OpId], op: OpId) -> bool: ...
+    def blocks(self, stored_requests: Container[OpId], op: OpId) -> bool: ...
 
 
 class SignAgain:
-    def blocks(self, stored_requests: frozenset[OpId], op: OpId) -> bool:
+    def blocks(self, stored_requests: Container[OpId], op: OpId) -> bool:
         return False
 
 
 class RefuseStored:
     """The request is done here: never sign a new datum for it again."""
 
-    def blocks(self, stored_requests: frozenset[OpId], op: OpId) -> bool:
+    def blocks(self, stored_requests: Container[OpId], op: OpId) -> bool:
         return op in stored_requests
 
 

@@ -17,6 +17,7 @@ from tssbqs_pbt.protocols.encoding import (
     write_reply_bytes,
 )
 from tssbqs_pbt.protocols.messages import (
+    AlreadyStored,
     Datum,
     DatumPartial,
     Query,
@@ -170,14 +171,31 @@ def on_datum_partial(ctx: NodeContext, rules: Rules, state: ServerState, env: En
     sig = _combined(ctx, data, task.partials)
     if sig is None:
         return _put_write(state, task), []
-    datum = Datum(body.value, msg.ts, sig)
+    return _signed(ctx, rules, state, task, Datum(body.value, msg.ts, sig))
+
+
+def _signed(ctx: NodeContext, rules: Rules, state: ServerState, task: WriteTask,
+            datum: Datum) -> Result:
+    """The new datum is signed (or a server showed the one it stored): store it."""
+    op, _ = _body(task)
     store = Broadcast(ctx.config.servers, Store(task.request, datum))
-    if rules.ack.replies_at_once:
+    if rules.ack.replies_at_once and datum.sig is not None:
         task = attrs.evolve(task, stage=Stage.DONE, datum=datum)
-        reply = ReplyToClient(op.client, WriteReply(op, datum.value, datum.ts, sig))
+        reply = ReplyToClient(op.client, WriteReply(op, datum.value, datum.ts, datum.sig))
         return _put_write(state, task), [store, reply]
     task = attrs.evolve(task, stage=Stage.STORE, datum=datum)
     return _put_write(state, task), [store]
+
+
+def on_already_stored(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
+                      msg: AlreadyStored) -> Result:
+    task = state.writes.get(msg.op)
+    if task is None or task.stage is not Stage.SIGN:
+        return state, []
+    _, body = _body(task)
+    if msg.datum.value != body.value or not rules.store.acceptable(ctx, msg.datum):
+        return state, [Log(f"ignoring a stored datum for {msg.op} that does not check")]
+    return _signed(ctx, rules, state, task, msg.datum)
 
 
 def on_refuse(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
@@ -296,6 +314,7 @@ DELEGATE_HANDLERS = {
     QueryReply: on_query_reply,
     DatumPartial: on_datum_partial,
     Refuse: on_refuse,
+    AlreadyStored: on_already_stored,
     StoreAck: on_store_ack,
     WriteReplyPartial: on_write_reply_partial,
     ReadPartial: on_read_partial,

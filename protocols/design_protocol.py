@@ -11,11 +11,13 @@ from typing import Any
 
 from tssbqs_pbt.protocols import client as client_side
 from tssbqs_pbt.protocols import encoding
+from tssbqs_pbt.protocols.declarations import design_declarations
 from tssbqs_pbt.protocols.delegate import DELEGATE_HANDLERS
 from tssbqs_pbt.protocols.messages import MESSAGE_TYPES
 from tssbqs_pbt.protocols.options import Design
 from tssbqs_pbt.protocols.rules import Rules
 from tssbqs_pbt.protocols.server import PARTICIPANT_HANDLERS, ServerState
+from tssbqs_pbt.protocols.wellformed import well_formed
 
 from tssbqs_pbt.kernel import Envelope, Handled, Log, NodeContext, Operation, OpId
 
@@ -32,6 +34,7 @@ class DesignProtocol:
     def __init__(self, design: Design, *, name: str | None = None) -> None:
         self.design = design
         self.rules = Rules.of(design)
+        self.declarations = design_declarations(self.rules.ack)
         self.name = name if name is not None else f"design[{design.describe()}]"
 
     def __repr__(self) -> str:
@@ -45,8 +48,8 @@ class DesignProtocol:
 
     def on_server_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled:
         handler = _SERVER_HANDLERS.get(type(envelope.payload))
-        if handler is None:
-            return state, [Log(f"ignored {type(envelope.payload).__name__}")]
+        if handler is None or not well_formed(envelope.payload):
+            return state, [Log(f"dropped {type(envelope.payload).__name__}: not well-formed")]
         result: Handled = handler(ctx, self.rules, state, envelope, envelope.payload)
         return result
 
@@ -54,6 +57,8 @@ class DesignProtocol:
         return client_side.on_invoke(ctx, self.rules, state, op, operation)
 
     def on_client_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled:
+        if not well_formed(envelope.payload):
+            return state, [Log(f"dropped {type(envelope.payload).__name__}: not well-formed")]
         return client_side.on_client_message(ctx, self.rules, state, envelope)
 
     @staticmethod

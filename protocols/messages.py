@@ -18,6 +18,7 @@ __all__ = [
     "INITIAL",
     "MESSAGE_TYPES",
     "Ack",
+    "AlreadyStored",
     "Basis",
     "Datum",
     "DatumPartial",
@@ -140,6 +141,15 @@ class Refuse:
     promise: Ts
 
 
+@attrs.frozen
+class AlreadyStored:
+    """REQUEST_DEDUP=STORED: the server will not sign again for ``op``; it shows the datum it
+    stored for that request, so a correct delegate can go on storing it."""
+
+    op: OpId
+    datum: Datum
+
+
 # -- storing and acknowledging ---------------------------------------------------------------------
 @attrs.frozen
 class Store:
@@ -241,7 +251,7 @@ class ReadReply:
 
 
 MESSAGE_TYPES: tuple[type, ...] = (
-    Request, Query, QueryReply, SignDatum, DatumPartial, Refuse, Store, StoreAck,
+    Request, Query, QueryReply, SignDatum, DatumPartial, Refuse, AlreadyStored, Store, StoreAck,
     SignWriteReply, WriteReplyPartial, SignRead, ReadPartial, StaleRead, ReadOwn, ReadOwnReply,
     WriteReply, ReadReply,
     # nested values that appear inside messages (needed to decode traces)

@@ -14,6 +14,7 @@ from tssbqs_pbt.protocols.encoding import (
 from tssbqs_pbt.protocols.fmap import FMap
 from tssbqs_pbt.protocols.messages import (
     INITIAL,
+    AlreadyStored,
     Datum,
     DatumPartial,
     Query,
@@ -46,7 +47,7 @@ Result = tuple["ServerState", Sequence[Effect]]
 class ServerState:
     datum: Datum = INITIAL
     promise: Ts = (0, 0)  # SIGN_GUARD=LOCAL: the highest timestamp this server signed for
-    stored_requests: frozenset[OpId] = frozenset()  # requests whose datum reached this server
+    stored: FMap[OpId, Datum] = attrs.field(factory=FMap)  # the datum stored for each request
     writes: FMap[OpId, WriteTask] = attrs.field(factory=FMap)  # requests it is a delegate for
     reads: FMap[OpId, ReadTask] = attrs.field(factory=FMap)
 
@@ -69,8 +70,10 @@ def on_sign_datum(ctx: NodeContext, rules: Rules, state: ServerState, env: Envel
         return state, [Log("sign request without a valid client write request")]
     request, body = parsed
     assert request.op is not None
-    if rules.dedup.blocks(state.stored_requests, request.op):
-        return state, [Log(f"{request.op} is done here: not signing for it again")]
+    if rules.dedup.blocks(state.stored, request.op):
+        done = state.stored.get(request.op)
+        assert done is not None
+        return state, [Send(env.src, AlreadyStored(request.op, done))]
     admission = rules.guard.admit(ctx, rules.store, rules.source, state.datum, state.promise,
                                   request, msg.ts, msg.evidence)
     state = attrs.evolve(state, promise=admission.promise)
@@ -92,7 +95,7 @@ def on_store(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
     assert op is not None
     if datum.ts > state.datum.ts:
         state = attrs.evolve(state, datum=rules.store.kept(datum))
-    state = attrs.evolve(state, stored_requests=state.stored_requests | {op})
+    state = attrs.evolve(state, stored=state.stored.set(op, rules.store.kept(datum)))
     reply = rules.ack.server_reply(ctx, op, datum)
     return state, ([Send(env.src, reply)] if reply is not None else [])
 

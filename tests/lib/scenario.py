@@ -9,6 +9,7 @@ must find attacks on its own.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -91,6 +92,26 @@ class Attack:
             if envelope is None:
                 return
             step(self.world, Deliver(envelope.id))
+
+    def run_random(self, rng: random.Random, steps: int) -> int:
+        """Up to ``steps`` scheduling moves chosen by ``rng``; the number of moves made.
+
+        Each move picks uniformly among the deliverable in-flight messages (those :meth:`run`
+        may deliver) and the messages waiting in B's inbox; picking one of the latter lets B
+        handle its oldest unhandled message, exactly as :meth:`run` does.  Fewer than
+        ``steps`` moves are made only when nothing is left to do.
+        """
+        for done in range(steps):
+            waiting = len(self.world.knowledge.received) - self._b_seen
+            candidates = [e for e in self.world.pool if self._allowed(e)]
+            if not candidates and not waiting:
+                return done
+            pick = rng.randrange(len(candidates) + waiting)
+            if pick >= len(candidates):
+                self._b_turn()
+            else:
+                step(self.world, Deliver(candidates[pick].id))
+        return steps
 
     def forget(self) -> None:
         """B throws its state away: from now on it reports the initial datum (a lie)."""

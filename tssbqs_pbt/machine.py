@@ -1,0 +1,294 @@
+"""The rule machine: one ``RuleBasedStateMachine`` per (protocol, configuration, tactic).
+
+Rules start client operations and take adversary actions; the P1 and P3 invariants are checked
+after every rule, and the teardown drains the network (the adversary stops, Byzantine servers
+fall silent) and checks P2.  Every rule is a few kernel steps, all recorded in the world's trace,
+so a counterexample replays without Hypothesis (:func:`tssbqs_pbt.kernel.replay`).
+
+Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
+
+- ``FINE``: one message at a time; B acts on single messages;
+- ``COARSE``: adds whole exchanges (settle with B honest, B asks every correct server) and an
+  initial warm-up of 0..2 complete writes.
+
+Swarm testing: each example enables a random subset of the adversary's rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.errors import InvalidAction
+from tssbqs_pbt.kernel import (
+    ByzantineSend,
+    Deliver,
+    Drain,
+    Invoke,
+    Settle,
+    SystemConfig,
+    Trace,
+    World,
+    read,
+    step,
+    write,
+)
+from tssbqs_pbt.properties import (
+    Property,
+    SignedValue,
+    Verdict,
+    check_availability,
+    check_confidentiality,
+    check_consistency,
+)
+from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
+from tssbqs_pbt.strategies.adversary import Adversary
+
+__all__ = ["PropertyViolated", "SearchSetup", "Tactic", "make_machine"]
+
+
+class Tactic(enum.Enum):
+    FINE = "fine"
+    COARSE = "coarse"
+
+
+_ADVERSARY_RULES = ("deliver", "settle", "honest", "replay", "mutate", "forget")
+
+
+class PropertyViolated(AssertionError):
+    """A property failed; carries the verdict and the run's trace (already a counterexample)."""
+
+    def __init__(self, verdict: Verdict, trace: Trace) -> None:
+        clause = verdict.violations[0].clause.value if verdict.violations else "?"
+        super().__init__(f"{verdict.property.value} violated ({clause}) after "
+                         f"{len(trace.steps)} steps")
+        self.verdict = verdict
+        self.trace = trace
+
+
+@attrs.frozen
+class SearchSetup:
+    """Everything one search needs; ``on_failure`` is told about every failing run."""
+
+    protocol: StorageProtocol
+    config: SystemConfig
+    declarations: Mapping[type, MessageDecl]
+    scheme: ThresholdScheme | None = None
+    signed_value: SignedValue | None = None
+    tactic: Tactic = Tactic.FINE
+    max_ops: int = 5
+    drain_bound: int = 5_000
+    on_failure: Callable[[PropertyViolated], None] | None = None
+
+
+def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
+    """A fresh machine class for ``setup`` (Hypothesis keys its database on the class)."""
+    coarse = setup.tactic is Tactic.COARSE
+    byzantine = bool(setup.config.byzantine)
+
+    class ProtocolMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
+            self.adversary = Adversary(self.world, setup.declarations) if byzantine else None
+            self.enabled: frozenset[str] = frozenset(_ADVERSARY_RULES)
+            self.values = 0
+            self.checked = (-1, -1)
+
+        # -- set-up ------------------------------------------------------------------------
+        @initialize(
+            swarm=st.frozensets(st.sampled_from(_ADVERSARY_RULES), min_size=1),
+            warmup=st.integers(0, 2 if coarse else 0),
+        )
+        def start(self, swarm: frozenset[str], warmup: int) -> None:
+            self.enabled = swarm
+            for i in range(warmup):
+                self._invoke(i % setup.config.clients, is_write=True)
+                self._settle_with_b()
+
+        # -- clients -------------------------------------------------------------------------
+        @precondition(lambda self: self._idle() and self._ops() < setup.max_ops)
+        @rule(data=st.data())
+        def invoke(self, data: st.DataObject) -> None:
+            idle = self._idle()
+            who = data.draw(st.integers(0, len(idle) - 1), label="client")
+            self._invoke(idle[who].index - 1, is_write=data.draw(st.booleans(), label="write"))
+
+        # -- the network ---------------------------------------------------------------------
+        @precondition(lambda self: "deliver" in self.enabled and len(self.world.pool) > 0)
+        @rule(data=st.data())
+        def deliver(self, data: st.DataObject) -> None:
+            ids = self.world.pool.ids()
+            step(self.world, Deliver(ids[data.draw(st.integers(0, len(ids) - 1), label="msg")]))
+
+        @precondition(lambda self: "settle" in self.enabled and len(self.world.pool) > 0)
+        @rule()
+        def settle(self) -> None:
+            step(self.world, Settle(setup.drain_bound))
+
+        # -- the Byzantine server ------------------------------------------------------------
+        @precondition(lambda self: "honest" in self.enabled and self._b_busy())
+        @rule(data=st.data())
+        def honest(self, data: st.DataObject) -> None:
+            assert self.adversary is not None
+            outputs = self.adversary.honest_step()
+            if not outputs:
+                return
+            mode = data.draw(st.sampled_from(("send", "keep", "one")), label="mode")
+            if mode == "send":
+                for dst, payload in outputs:
+                    self._b_send(dst, payload)
+            elif mode == "one":
+                dst, payload = outputs[data.draw(st.integers(0, len(outputs) - 1), label="which")]
+                self._b_send(dst, payload)
+
+        @precondition(lambda self: "replay" in self.enabled and self._b_holds())
+        @rule(data=st.data())
+        def replay(self, data: st.DataObject) -> None:
+            assert self.adversary is not None
+            held = self.adversary.messages()
+            message = held[data.draw(st.integers(0, len(held) - 1), label="held")]
+            self._b_target(data, message)
+
+        @precondition(lambda self: "mutate" in self.enabled and self._b_holds())
+        @rule(data=st.data())
+        def mutate(self, data: st.DataObject) -> None:
+            adversary = self.adversary
+            assert adversary is not None
+            held = adversary.messages()
+            message = held[data.draw(st.integers(0, len(held) - 1), label="held")]
+            positions = adversary.positions(message)
+            if not positions:
+                return
+            position = positions[data.draw(st.integers(0, len(positions) - 1), label="field")]
+            current = _get(message, position.path)
+            pool = adversary.pool(position, current)
+            if not pool:
+                return
+            value = pool[data.draw(st.integers(0, len(pool) - 1), label="value")]
+            changed = adversary.mutate(message, position, value)
+            adversary.produced(changed)
+            self._b_target(data, changed)
+
+        @precondition(lambda self: "forget" in self.enabled and byzantine)
+        @rule()
+        def forget(self) -> None:
+            assert self.adversary is not None
+            self.adversary.forget()
+
+        if coarse:
+
+            @precondition(lambda self: len(self.world.pool) > 0 or self._b_busy())
+            @rule()
+            def settle_with_b(self) -> None:
+                self._settle_with_b()
+
+        @precondition(lambda self: self._stuck())
+        @rule()
+        def wait(self) -> None:
+            """Nothing else is possible (all operations done, nothing in flight)."""
+
+        # -- properties ----------------------------------------------------------------------
+        @invariant()
+        def safe(self) -> None:
+            mark = (len(self.world.history), len(self.world.knowledge.signatures))
+            if mark == self.checked:
+                return
+            self.checked = mark
+            self._check(check_consistency(self.world.history))
+            trace = Trace.of(self.world)
+            self._check(check_confidentiality(trace, setup.signed_value))
+
+        def teardown(self) -> None:
+            if not self.world.steps:
+                return
+            step(self.world, Drain(setup.drain_bound))
+            self._check(check_availability(Trace.of(self.world)))
+            self._check(check_consistency(self.world.history))
+
+        # -- helpers ---------------------------------------------------------------------------
+        def _check(self, verdict: Verdict) -> None:
+            if verdict.violated:
+                failure = PropertyViolated(verdict, Trace.of(self.world))
+                if setup.on_failure is not None:
+                    setup.on_failure(failure)
+                raise failure
+
+        def _idle(self) -> list[Any]:
+            return [c for c in setup.config.client_ids if c not in self.world.pending]
+
+        def _ops(self) -> int:
+            return sum(self.world.op_counts.values())
+
+        def _invoke(self, client_index: int, *, is_write: bool) -> None:
+            who = setup.config.client_ids[client_index]
+            if who in self.world.pending:
+                return
+            if is_write:
+                self.values += 1
+                operation = write(f"v{self.values}")
+            else:
+                operation = read()
+            step(self.world, Invoke(who, operation))
+
+        def _stuck(self) -> bool:
+            enabled = self.enabled
+            return not (
+                (self._idle() and self._ops() < setup.max_ops)
+                or (len(self.world.pool) and enabled & {"deliver", "settle"})
+                or (self._b_busy() and ("honest" in enabled or coarse))
+                or (self._b_holds() and enabled & {"replay", "mutate"})
+                or ("forget" in enabled and byzantine)
+                or (coarse and len(self.world.pool))
+            )
+
+        def _b_busy(self) -> bool:
+            return self.adversary is not None and self.adversary.unprocessed() > 0
+
+        def _b_holds(self) -> bool:
+            return self.adversary is not None and bool(self.adversary.messages())
+
+        def _b_send(self, dst: Any, payload: Any, immediate: bool = True) -> None:
+            assert self.adversary is not None
+            # B may not send what it cannot build: then the draw was wasted
+            with contextlib.suppress(InvalidAction):
+                step(self.world, ByzantineSend(self.adversary.me, dst, payload, immediate))
+
+        def _b_target(self, data: st.DataObject, payload: Any) -> None:
+            targets = [n for n in (*setup.config.correct_servers, *setup.config.client_ids)]
+            choice = data.draw(st.integers(-1 if coarse else 0, len(targets) - 1), label="to")
+            if choice < 0:
+                for dst in setup.config.correct_servers:
+                    self._b_send(dst, payload)
+            else:
+                self._b_send(targets[choice], payload)
+
+        def _settle_with_b(self) -> None:
+            for _ in range(setup.drain_bound):
+                if self.adversary is not None and self.adversary.unprocessed() > 0:
+                    for dst, payload in self.adversary.honest_step():
+                        self._b_send(dst, payload, immediate=False)
+                elif len(self.world.pool):
+                    step(self.world, Settle(setup.drain_bound))
+                else:
+                    return
+
+    ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
+    return ProtocolMachine
+
+
+def _get(obj: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+def property_of(error: PropertyViolated) -> Property:
+    return error.verdict.property
