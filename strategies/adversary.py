@@ -85,6 +85,14 @@ class Adversary:
         self.sync()
         return tuple(self.held)
 
+    def held_types(self) -> tuple[type, ...]:
+        """Types of the held messages, in a stable order (by name)."""
+        return tuple(sorted({type(m) for m in self.messages()}, key=lambda c: c.__name__))
+
+    def held_of(self, cls: type) -> tuple[Any, ...]:
+        """Held messages of class ``cls``, most recent first."""
+        return tuple(reversed([m for m in self.messages() if type(m) is cls]))
+
     def unprocessed(self) -> int:
         return len(self.world.knowledge.received) - self.cursor
 
@@ -125,9 +133,10 @@ class Adversary:
 
     # -- mutation ------------------------------------------------------------------------------
     def positions(self, message: Any) -> list[Position]:
+        """Mutable places in ``message``: shallow ones first, by role priority."""
         out: list[Position] = []
         self._positions(message, (), out, depth=0)
-        return out
+        return sorted(out, key=lambda p: (_PRIORITY.index(p.role), len(p.path)))
 
     def _positions(self, obj: Any, path: Path, out: list[Position], depth: int) -> None:
         decl = self.decls.get(type(obj))
@@ -136,8 +145,14 @@ class Adversary:
         for name, role in decl.roles:
             if role in _MUTABLE:
                 out.append(Position((*path, name), role, type(obj)))
-            if role in (FieldRole.DATA, FieldRole.STATEMENT):
-                self._positions(getattr(obj, name), (*path, name), out, depth + 1)
+            inner = getattr(obj, name)
+            if role is FieldRole.DATA or (
+                role is FieldRole.STATEMENT and isinstance(inner, NodeSigned)
+                and inner.signer in self.world.knowledge.byzantine
+            ):
+                # B may rewrite data, and its own statements; a correct process's statement
+                # changed by B is no longer that process's statement, so B does not look inside
+                self._positions(inner, (*path, name), out, depth + 1)
 
     def pool(self, position: Position, current: Any) -> tuple[Any, ...]:
         """Candidate replacements for ``position`` (never ``current`` itself)."""
@@ -145,20 +160,25 @@ class Adversary:
         kn = self.world.knowledge
         found: dict[Any, None] = {}
         if role in _LEAF_ROLES:
+            seen: dict[Any, None] = {}
             for cls, decl in self.decls.items():
                 for name, r in decl.roles:
                     if r is role:
-                        found.update(dict.fromkeys(kn.field_values(cls.__name__, name)))
-            found.update(dict.fromkeys(self._invented(role, tuple(found))))
+                        seen.update(dict.fromkeys(kn.field_values(cls.__name__, name)))
+            found.update(dict.fromkeys(self._invented(role, tuple(seen))))
+            found.update(dict.fromkeys(reversed(tuple(seen))))
         elif role is FieldRole.STATEMENT:
             found.update(dict.fromkeys(kn.objects(NodeSigned)))
         elif role is FieldRole.SIGNATURE:
             found.update(dict.fromkeys(kn.signatures))
         elif role is FieldRole.DATA:
             wanted = self._annotation(position)
+            if wanted is Any and current is not _NOTHING:
+                wanted = type(current)
             for cls in self.decls:
                 if _accepts(wanted, cls):
-                    found.update(dict.fromkeys(kn.objects(cls)))
+                    found.update(dict.fromkeys(self.forgeries(cls)))
+                    found.update(dict.fromkeys(reversed(kn.objects(cls))))
         elif role is FieldRole.COLLECTION:
             found.update(dict.fromkeys(kn.objects(tuple)))
             found[()] = None
@@ -172,6 +192,101 @@ class Adversary:
             return typing.get_type_hints(position.owner).get(position.path[-1], Any)
         except Exception:
             return Any
+
+    # -- targeted mutations ----------------------------------------------------------------------
+    def outbid_targets(self) -> tuple[tuple[Any, Position], ...]:
+        """(held message, timestamp position) pairs: where a timestamp above all can go."""
+        return tuple(
+            (m, p) for m in self.messages() for p in self.positions(m)
+            if p.role is FieldRole.TIMESTAMP
+        )
+
+    def above_all(self) -> Any:
+        """A timestamp just above every timestamp B has seen (None if it has seen none)."""
+        seen: list[Any] = []
+        for cls, decl in self.decls.items():
+            for name, role in decl.roles:
+                if role is FieldRole.TIMESTAMP:
+                    seen.extend(self.world.knowledge.field_values(cls.__name__, name))
+        stamps = [s for s in seen if isinstance(s, (int, tuple)) and not isinstance(s, bool)]
+        return _bump(max(stamps, key=_ts_key), 1) if stamps else None
+
+    def plant_targets(self) -> tuple[tuple[Any, Position, Any], ...]:
+        """(held message, data position, self-verifying object B can build) triples."""
+        out = []
+        forged = {c: self.forgeries(c) for c in self.decls if self._signature_field(c)}
+        for message in self.messages():
+            for position in self.positions(message):
+                if position.role is not FieldRole.DATA:
+                    continue
+                current = _get(message, position.path)
+                wanted = self._annotation(position)
+                if wanted is Any:
+                    wanted = type(current)
+                for cls, objects in forged.items():
+                    if _accepts(wanted, cls):
+                        out.extend((message, position, o) for o in objects if o != current)
+        # coherent plants first: the object's values already appear elsewhere in the message
+        return tuple(sorted(out, key=lambda t: not self._coherent(t[0], t[2])))
+
+    def _coherent(self, message: Any, obj: Any) -> bool:
+        values = self._values(obj)
+        return bool(values) and values <= self._values(message)
+
+    def _values(self, obj: Any) -> set[Any]:
+        found: set[Any] = set()
+        decl = self.decls.get(type(obj))
+        if decl is None:
+            return found
+        for name, role in decl.roles:
+            value = getattr(obj, name)
+            if role is FieldRole.VALUE:
+                found.add(value)
+            elif role in (FieldRole.DATA, FieldRole.STATEMENT):
+                found |= self._values(value)
+        return found
+
+    # -- forging self-verifying objects ----------------------------------------------------------
+    def forgeable(self) -> tuple[type, ...]:
+        """Top-level message classes that carry a declared service signature."""
+        return tuple(c for c in self.top_types if self._signature_field(c) is not None)
+
+    def _signature_field(self, cls: type) -> str | None:
+        decl = self.decls.get(cls)
+        if decl is None:
+            return None
+        for name, _ in decl.signs:
+            if decl.role(name) is FieldRole.SIGNATURE:
+                return name
+        return None
+
+    def forgeries(self, cls: type, limit: int = 4_000) -> tuple[Any, ...]:
+        """Every ``cls`` object B can build from its pools whose declared signature it holds or
+        can combine, newest content first (signature first, then the fields that match it)."""
+        sig_field = self._signature_field(cls)
+        decl = self.decls.get(cls)
+        if sig_field is None or decl is None:
+            return ()
+        fields: list[tuple[str, tuple[Any, ...]]] = []
+        for name, role in decl.roles:
+            if name == sig_field:
+                continue
+            if role not in _LEAF_ROLES:
+                return ()  # only flat objects are forged; nested ones are mutated instead
+            fields.append((name, self.pool(Position((name,), role, cls), _NOTHING)))
+        signs = dict(decl.signs)[sig_field]
+        out: list[Any] = []
+        for combo in _product([values for _, values in fields], limit):
+            candidate = cls(**{n: v for (n, _), v in zip(fields, combo, strict=True)},
+                            **{sig_field: None})
+            try:
+                data = signs(candidate)
+            except Exception:
+                continue
+            sig = self.world.knowledge.signature_on(data)
+            if sig is not None:
+                out.append(attrs.evolve(candidate, **{sig_field: sig}))
+        return tuple(out)
 
     @staticmethod
     def _invented(role: FieldRole, seen: Sequence[Any]) -> list[Any]:
@@ -224,6 +339,24 @@ class Adversary:
         return attrs.evolve(obj, **updates) if updates else obj
 
 
+_PRIORITY = (FieldRole.TIMESTAMP, FieldRole.DATA, FieldRole.VALUE, FieldRole.OPERATION,
+             FieldRole.STATEMENT, FieldRole.COUNTER, FieldRole.COLLECTION, FieldRole.SIGNATURE)
+_NOTHING = object()
+
+
+def _product(pools: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
+    combos: list[tuple[Any, ...]] = [()]
+    for values in pools:
+        combos = [(*c, v) for c in combos for v in values][:limit]
+    return combos
+
+
+def _get(obj: Any, path: Path) -> Any:
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
 def _ts_key(ts: Any) -> tuple[int, ...]:
     return (ts,) if isinstance(ts, int) else tuple(ts)
 
@@ -248,15 +381,27 @@ def _accepts(annotation: Any, cls: type) -> bool:
 
 
 def _fits(role: FieldRole, value: Any, current: Any) -> bool:
+    """Is ``value`` a plausible replacement for ``current`` (same shape)?"""
     if value is None:
-        return True
-    if role is FieldRole.TIMESTAMP and current is not None:
+        return current is not _NOTHING
+    if current is _NOTHING or current is None:
+        return _shape_ok(role, value)
+    if role is FieldRole.TIMESTAMP:
         return type(value) is type(current) and (
             not isinstance(value, tuple) or len(value) == len(current)
         )
-    if role in (FieldRole.VALUE, FieldRole.COUNTER) and current is not None:
+    if role in (FieldRole.VALUE, FieldRole.COUNTER):
         return type(value) is type(current)
+    return _shape_ok(role, value)
+
+
+def _shape_ok(role: FieldRole, value: Any) -> bool:
+    if role is FieldRole.VALUE:
+        return isinstance(value, str)
+    if role is FieldRole.TIMESTAMP:
+        return isinstance(value, (int, tuple)) and not isinstance(value, bool)
+    if role is FieldRole.COUNTER:
+        return isinstance(value, int) and not isinstance(value, bool)
     if role is FieldRole.COLLECTION:
         return isinstance(value, tuple)
     return True
-

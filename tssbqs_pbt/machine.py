@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 from hypothesis import strategies as st
+from hypothesis import target
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
@@ -59,7 +60,9 @@ class Tactic(enum.Enum):
     COARSE = "coarse"
 
 
-_ADVERSARY_RULES = ("deliver", "settle", "honest", "replay", "mutate", "forget")
+_ADVERSARY_RULES = (
+    "deliver", "settle", "honest", "replay", "mutate", "outbid", "plant", "forge", "forget",
+)
 
 
 class PropertyViolated(AssertionError):
@@ -152,18 +155,14 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: "replay" in self.enabled and self._b_holds())
         @rule(data=st.data())
         def replay(self, data: st.DataObject) -> None:
-            assert self.adversary is not None
-            held = self.adversary.messages()
-            message = held[data.draw(st.integers(0, len(held) - 1), label="held")]
-            self._b_target(data, message)
+            self._b_target(data, self._pick_held(data))
 
         @precondition(lambda self: "mutate" in self.enabled and self._b_holds())
         @rule(data=st.data())
         def mutate(self, data: st.DataObject) -> None:
             adversary = self.adversary
             assert adversary is not None
-            held = adversary.messages()
-            message = held[data.draw(st.integers(0, len(held) - 1), label="held")]
+            message = self._pick_held(data)
             positions = adversary.positions(message)
             if not positions:
                 return
@@ -176,6 +175,50 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             changed = adversary.mutate(message, position, value)
             adversary.produced(changed)
             self._b_target(data, changed)
+
+        @precondition(lambda self: "outbid" in self.enabled and self._b_holds())
+        @rule(data=st.data())
+        def outbid(self, data: st.DataObject) -> None:
+            """B puts a timestamp above everything it has seen into a held message."""
+            adversary = self.adversary
+            assert adversary is not None
+            places = adversary.outbid_targets()
+            high = adversary.above_all()
+            if not places or high is None:
+                return
+            message, position = places[data.draw(st.integers(0, len(places) - 1), label="at")]
+            changed = adversary.mutate(message, position, high)
+            adversary.produced(changed)
+            self._b_target(data, changed)
+
+        @precondition(lambda self: "plant" in self.enabled and self._b_holds())
+        @rule(data=st.data())
+        def plant(self, data: st.DataObject) -> None:
+            """B puts a self-verifying object it can sign into a held message (release)."""
+            adversary = self.adversary
+            assert adversary is not None
+            places = adversary.plant_targets()
+            if not places:
+                return
+            message, position, obj = places[data.draw(st.integers(0, len(places) - 1),
+                                                      label="plant")]
+            changed = adversary.mutate(message, position, obj)
+            adversary.produced(changed)
+            self._b_target(data, changed)
+
+        @precondition(lambda self: "forge" in self.enabled and self._b_forges())
+        @rule(data=st.data())
+        def forge(self, data: st.DataObject) -> None:
+            adversary = self.adversary
+            assert adversary is not None
+            kinds = adversary.forgeable()
+            kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
+            made = adversary.forgeries(kind)
+            if not made:
+                return
+            forged = made[data.draw(st.integers(0, len(made) - 1), label="forged")]
+            adversary.produced(forged)
+            self._b_target(data, forged)
 
         @precondition(lambda self: "forget" in self.enabled and byzantine)
         @rule()
@@ -209,6 +252,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def teardown(self) -> None:
             if not self.world.steps:
                 return
+            target(float(len(self.world.knowledge.signatures)), label="signatures B holds")
             step(self.world, Drain(setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))
@@ -244,7 +288,8 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 (self._idle() and self._ops() < setup.max_ops)
                 or (len(self.world.pool) and enabled & {"deliver", "settle"})
                 or (self._b_busy() and ("honest" in enabled or coarse))
-                or (self._b_holds() and enabled & {"replay", "mutate"})
+                or (self._b_holds() and enabled & {"replay", "mutate", "outbid", "plant"})
+                or ("forge" in enabled and self._b_forges())
                 or ("forget" in enabled and byzantine)
                 or (coarse and len(self.world.pool))
             )
@@ -255,6 +300,16 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def _b_holds(self) -> bool:
             return self.adversary is not None and bool(self.adversary.messages())
 
+        def _b_forges(self) -> bool:
+            return self.adversary is not None and bool(self.adversary.forgeable())
+
+        def _pick_held(self, data: st.DataObject) -> Any:
+            assert self.adversary is not None
+            kinds = self.adversary.held_types()
+            kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
+            held = self.adversary.held_of(kind)
+            return held[data.draw(st.integers(0, len(held) - 1), label="held")]
+
         def _b_send(self, dst: Any, payload: Any, immediate: bool = True) -> None:
             assert self.adversary is not None
             # B may not send what it cannot build: then the draw was wasted
@@ -263,7 +318,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
 
         def _b_target(self, data: st.DataObject, payload: Any) -> None:
             targets = [n for n in (*setup.config.correct_servers, *setup.config.client_ids)]
-            choice = data.draw(st.integers(-1 if coarse else 0, len(targets) - 1), label="to")
+            choice = data.draw(st.integers(-1, len(targets) - 1), label="to")
             if choice < 0:
                 for dst in setup.config.correct_servers:
                     self._b_send(dst, payload)

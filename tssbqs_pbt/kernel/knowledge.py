@@ -34,6 +34,13 @@ from tssbqs_pbt.kernel.values import NodeSigned
 __all__ = ["Knowledge"]
 
 
+def _plain(value: Any) -> bool:
+    """A scalar, or a flat tuple of scalars (a timestamp such as ``(3, 1)``)."""
+    if isinstance(value, (str, int, bytes)):
+        return True
+    return isinstance(value, tuple) and all(isinstance(v, (str, int)) for v in value)
+
+
 class Knowledge:
     """What the Byzantine servers hold, jointly."""
 
@@ -78,7 +85,7 @@ class Knowledge:
             if hasattr(cls, "__attrs_attrs__"):
                 for name in attrs_fields(cls):
                     leaf = getattr(obj, name)
-                    if isinstance(leaf, (str, int, bytes)):
+                    if _plain(leaf):
                         self._fields.setdefault((cls.__name__, name), {})[leaf] = None
             if cls is PartialSignature and self._learn_partial(obj):
                 touched.append(obj.msg)
