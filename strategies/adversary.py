@@ -213,7 +213,7 @@ class Adversary:
 
     def plant_targets(self) -> tuple[tuple[Any, Position, Any], ...]:
         """(held message, data position, self-verifying object B can build) triples."""
-        out = []
+        out: list[tuple[Any, Position, Any]] = []
         forged = {c: self.forgeries(c) for c in self.decls if self._signature_field(c)}
         for message in self.messages():
             for position in self.positions(message):
