@@ -11,7 +11,9 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
 - ``COARSE``: adds whole exchanges (settle with B honest, B asks every correct server) and an
   initial warm-up of 0..2 complete writes.
 
-Swarm testing: each example enables a random subset of the adversary's rules.
+Swarm testing comes from Hypothesis itself (each example enables a random subset of the rules).
+The no-op rule ``done`` sorts first among Hypothesis's rules, so shrinking turns every step it
+can spare into a no-op: shrunk counterexamples contain only the steps the violation needs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from hypothesis import target
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.errors import InvalidAction
+from tssbqs_pbt.errors import InvalidAction, ProtocolFault
 from tssbqs_pbt.kernel import (
     ByzantineSend,
     Deliver,
@@ -52,17 +54,12 @@ from tssbqs_pbt.properties import (
 from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
 
-__all__ = ["PropertyViolated", "SearchSetup", "Tactic", "make_machine"]
+__all__ = ["FaultFound", "PropertyViolated", "SearchSetup", "Tactic", "make_machine"]
 
 
 class Tactic(enum.Enum):
     FINE = "fine"
     COARSE = "coarse"
-
-
-_ADVERSARY_RULES = (
-    "deliver", "settle", "honest", "replay", "mutate", "outbid", "plant", "forge", "forget",
-)
 
 
 class PropertyViolated(AssertionError):
@@ -73,6 +70,15 @@ class PropertyViolated(AssertionError):
         super().__init__(f"{verdict.property.value} violated ({clause}) after "
                          f"{len(trace.steps)} steps")
         self.verdict = verdict
+        self.trace = trace
+
+
+class FaultFound(AssertionError):
+    """A protocol handler crashed during the run; carries the fault and the trace so far."""
+
+    def __init__(self, fault: ProtocolFault, trace: Trace) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
         self.trace = trace
 
 
@@ -88,7 +94,8 @@ class SearchSetup:
     tactic: Tactic = Tactic.FINE
     max_ops: int = 5
     drain_bound: int = 5_000
-    on_failure: Callable[[PropertyViolated], None] | None = None
+    on_failure: Callable[[AssertionError], None] | None = None
+    on_example: Callable[[World], None] | None = None
 
 
 def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
@@ -101,17 +108,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
             self.adversary = Adversary(self.world, setup.declarations) if byzantine else None
-            self.enabled: frozenset[str] = frozenset(_ADVERSARY_RULES)
             self.values = 0
             self.checked = (-1, -1)
 
         # -- set-up ------------------------------------------------------------------------
-        @initialize(
-            swarm=st.frozensets(st.sampled_from(_ADVERSARY_RULES), min_size=1),
-            warmup=st.integers(0, 2 if coarse else 0),
-        )
-        def start(self, swarm: frozenset[str], warmup: int) -> None:
-            self.enabled = swarm
+        @initialize(warmup=st.integers(0, 2 if coarse else 0))
+        def start(self, warmup: int) -> None:
             for i in range(warmup):
                 self._invoke(i % setup.config.clients, is_write=True)
                 self._settle_with_b()
@@ -125,19 +127,19 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self._invoke(idle[who].index - 1, is_write=data.draw(st.booleans(), label="write"))
 
         # -- the network ---------------------------------------------------------------------
-        @precondition(lambda self: "deliver" in self.enabled and len(self.world.pool) > 0)
+        @precondition(lambda self: len(self.world.pool) > 0)
         @rule(data=st.data())
         def deliver(self, data: st.DataObject) -> None:
             ids = self.world.pool.ids()
-            step(self.world, Deliver(ids[data.draw(st.integers(0, len(ids) - 1), label="msg")]))
+            self._step(Deliver(ids[data.draw(st.integers(0, len(ids) - 1), label="msg")]))
 
-        @precondition(lambda self: "settle" in self.enabled and len(self.world.pool) > 0)
+        @precondition(lambda self: len(self.world.pool) > 0)
         @rule()
         def settle(self) -> None:
-            step(self.world, Settle(setup.drain_bound))
+            self._step(Settle(setup.drain_bound))
 
         # -- the Byzantine server ------------------------------------------------------------
-        @precondition(lambda self: "honest" in self.enabled and self._b_busy())
+        @precondition(lambda self: self._b_busy())
         @rule(data=st.data())
         def honest(self, data: st.DataObject) -> None:
             assert self.adversary is not None
@@ -152,12 +154,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 dst, payload = outputs[data.draw(st.integers(0, len(outputs) - 1), label="which")]
                 self._b_send(dst, payload)
 
-        @precondition(lambda self: "replay" in self.enabled and self._b_holds())
+        @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
         def replay(self, data: st.DataObject) -> None:
             self._b_target(data, self._pick_held(data))
 
-        @precondition(lambda self: "mutate" in self.enabled and self._b_holds())
+        @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
         def mutate(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -176,7 +178,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             adversary.produced(changed)
             self._b_target(data, changed)
 
-        @precondition(lambda self: "outbid" in self.enabled and self._b_holds())
+        @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
         def outbid(self, data: st.DataObject) -> None:
             """B puts a timestamp above everything it has seen into a held message."""
@@ -191,7 +193,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             adversary.produced(changed)
             self._b_target(data, changed)
 
-        @precondition(lambda self: "plant" in self.enabled and self._b_holds())
+        @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
         def plant(self, data: st.DataObject) -> None:
             """B puts a self-verifying object it can sign into a held message (release)."""
@@ -206,7 +208,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             adversary.produced(changed)
             self._b_target(data, changed)
 
-        @precondition(lambda self: "forge" in self.enabled and self._b_forges())
+        @precondition(lambda self: self._b_forges())
         @rule(data=st.data())
         def forge(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -220,7 +222,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             adversary.produced(forged)
             self._b_target(data, forged)
 
-        @precondition(lambda self: "forget" in self.enabled and byzantine)
+        @precondition(lambda self: byzantine)
         @rule()
         def forget(self) -> None:
             assert self.adversary is not None
@@ -233,10 +235,9 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             def settle_with_b(self) -> None:
                 self._settle_with_b()
 
-        @precondition(lambda self: self._stuck())
         @rule()
-        def wait(self) -> None:
-            """Nothing else is possible (all operations done, nothing in flight)."""
+        def done(self) -> None:
+            """Nobody acts this step (the simplest step: what shrinking turns spare steps into)."""
 
         # -- properties ----------------------------------------------------------------------
         @invariant()
@@ -250,14 +251,25 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self._check(check_confidentiality(trace, setup.signed_value))
 
         def teardown(self) -> None:
+            if setup.on_example is not None:
+                setup.on_example(self.world)
             if not self.world.steps:
                 return
             target(float(len(self.world.knowledge.signatures)), label="signatures B holds")
-            step(self.world, Drain(setup.drain_bound))
+            self._step(Drain(setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))
 
         # -- helpers ---------------------------------------------------------------------------
+        def _step(self, action: Any) -> None:
+            try:
+                step(self.world, action)
+            except ProtocolFault as fault:
+                failure = FaultFound(fault, Trace.of(self.world))
+                if setup.on_failure is not None:
+                    setup.on_failure(failure)
+                raise failure from fault
+
         def _check(self, verdict: Verdict) -> None:
             if verdict.violated:
                 failure = PropertyViolated(verdict, Trace.of(self.world))
@@ -280,19 +292,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 operation = write(f"v{self.values}")
             else:
                 operation = read()
-            step(self.world, Invoke(who, operation))
-
-        def _stuck(self) -> bool:
-            enabled = self.enabled
-            return not (
-                (self._idle() and self._ops() < setup.max_ops)
-                or (len(self.world.pool) and enabled & {"deliver", "settle"})
-                or (self._b_busy() and ("honest" in enabled or coarse))
-                or (self._b_holds() and enabled & {"replay", "mutate", "outbid", "plant"})
-                or ("forge" in enabled and self._b_forges())
-                or ("forget" in enabled and byzantine)
-                or (coarse and len(self.world.pool))
-            )
+            self._step(Invoke(who, operation))
 
         def _b_busy(self) -> bool:
             return self.adversary is not None and self.adversary.unprocessed() > 0
@@ -314,7 +314,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             assert self.adversary is not None
             # B may not send what it cannot build: then the draw was wasted
             with contextlib.suppress(InvalidAction):
-                step(self.world, ByzantineSend(self.adversary.me, dst, payload, immediate))
+                self._step(ByzantineSend(self.adversary.me, dst, payload, immediate))
 
         def _b_target(self, data: st.DataObject, payload: Any) -> None:
             targets = [n for n in (*setup.config.correct_servers, *setup.config.client_ids)]
@@ -331,7 +331,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     for dst, payload in self.adversary.honest_step():
                         self._b_send(dst, payload, immediate=False)
                 elif len(self.world.pool):
-                    step(self.world, Settle(setup.drain_bound))
+                    self._step(Settle(setup.drain_bound))
                 else:
                     return
 

@@ -1,0 +1,255 @@
+"""Search one protocol under one configuration for a property violation.
+
+A portfolio of tactics (:class:`~tssbqs_pbt.machine.Tactic`) shares the example budget; the
+first counterexample found is shrunk by Hypothesis, **saved as a versioned JSON replay file
+before it is reported**, and returned with the property, the clause, the tactic that found it
+and the timings.  :func:`replay_counterexample` re-runs such a file deterministically (kernel
+only, no Hypothesis) and confirms the same violation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.stateful import run_state_machine_as_test
+
+from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.errors import InvalidArgument, ProtocolFault, ReplayError, TraceFormatError
+from tssbqs_pbt.kernel import SystemConfig, Trace, registry_for, replay
+from tssbqs_pbt.machine import (
+    FaultFound,
+    PropertyViolated,
+    SearchSetup,
+    Tactic,
+    make_machine,
+)
+from tssbqs_pbt.properties import Verdict, check_all
+from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
+from tssbqs_pbt.protocols.registry import protocol_named
+
+__all__ = [
+    "BUDGETS",
+    "COUNTEREXAMPLE_FORMAT",
+    "Budget",
+    "Counterexample",
+    "ReplayOutcome",
+    "SearchResult",
+    "replay_counterexample",
+    "save_counterexample",
+    "search",
+]
+
+COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
+
+
+@attrs.frozen
+class Budget:
+    """How hard to look: ``examples`` runs of at most ``steps`` rules, shared by the tactics."""
+
+    examples: int = 300
+    steps: int = 30
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("examples", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgument(f"budget {name}={value!r} must be a whole number >= 1")
+
+    @classmethod
+    def named(cls, name: str) -> Budget:
+        try:
+            return BUDGETS[name]
+        except KeyError:
+            raise InvalidArgument(
+                f"unknown budget {name!r}; use one of {', '.join(BUDGETS)} or a number of "
+                "examples"
+            ) from None
+
+
+BUDGETS = {
+    "quick": Budget(examples=100),
+    "standard": Budget(examples=400),
+    "thorough": Budget(examples=2_000),
+}
+
+
+@attrs.frozen
+class Counterexample:
+    """A shrunk failing run: what broke, which tactic found it, and the full trace."""
+
+    property: str  # e.g. "P1 data consistency", or "protocol fault"
+    clause: str
+    tactic: Tactic
+    trace: Trace
+    verdict: Verdict | None = None
+    path: Path | None = None  # where the replay file was saved
+
+    @property
+    def steps(self) -> int:
+        return len(self.trace.steps)
+
+
+@attrs.frozen
+class SearchResult:
+    protocol: str
+    config: SystemConfig
+    budget: Budget
+    seed: int
+    counterexample: Counterexample | None
+    examples: int  # runs executed, shrinking included
+    first_failure_s: float | None
+    elapsed_s: float
+    tactics: tuple[Tactic, ...]
+
+    @property
+    def found(self) -> bool:
+        return self.counterexample is not None
+
+
+def search(
+    protocol: StorageProtocol,
+    config: SystemConfig,
+    *,
+    declarations: Mapping[type, MessageDecl] | None = None,
+    budget: Budget | None = None,
+    seed: int = 0,
+    tactics: Sequence[Tactic] = (Tactic.FINE, Tactic.COARSE),
+    scheme: ThresholdScheme | None = None,
+    save_dir: str | Path | None = None,
+    database: ExampleDatabase | str | Path | None = None,
+    shrink: bool = True,
+) -> SearchResult:
+    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``."""
+    budget = budget or Budget()
+    if declarations is None:
+        declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
+            protocol
+        )
+    if isinstance(database, (str, Path)):
+        database = DirectoryBasedExampleDatabase(str(database))
+    signed_value = getattr(protocol, "signed_value", None)
+    started = time.perf_counter()
+    first: list[float] = []
+    examples = [0]
+    share = max(1, budget.examples // max(1, len(tactics)))
+    tried: list[Tactic] = []
+    for tactic in tactics:
+        tried.append(tactic)
+        setup = SearchSetup(
+            protocol, config, declarations, scheme=scheme, signed_value=signed_value,
+            tactic=tactic,
+            on_failure=lambda _: first.append(time.perf_counter() - started) if not first
+            else None,
+            on_example=lambda _: examples.__setitem__(0, examples[0] + 1),
+        )
+        machine = hypothesis_seed(seed)(make_machine(setup))
+        try:
+            run_state_machine_as_test(machine, settings=settings(
+                max_examples=share, stateful_step_count=budget.steps, deadline=None,
+                database=database, report_multiple_bugs=False, print_blob=False,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.reuse, Phase.generate]
+                + ([Phase.shrink] if shrink else []),
+            ))
+        except (PropertyViolated, FaultFound) as failure:
+            found = _counterexample(failure, tactic)
+            if save_dir is not None:
+                found = attrs.evolve(found, path=save_counterexample(found, save_dir))
+            return SearchResult(protocol.name, config, budget, seed, found, examples[0],
+                                first[0] if first else None, time.perf_counter() - started,
+                                tuple(tried))
+    return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
+                        time.perf_counter() - started, tuple(tried))
+
+
+def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:
+    if isinstance(failure, PropertyViolated):
+        verdict = failure.verdict
+        clause = verdict.violations[0].clause.value if verdict.violations else "?"
+        return Counterexample(verdict.property.value, clause, tactic, failure.trace, verdict)
+    assert isinstance(failure, FaultFound)
+    return Counterexample("protocol fault", str(failure.fault), tactic, failure.trace)
+
+
+def save_counterexample(found: Counterexample, directory: str | Path) -> Path:
+    """Write the replay file (trace + what it shows) atomically; return its path."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = found.trace.to_json()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
+    path = folder / f"counterexample-{slug}-{digest}.json"
+    data = json.loads(text)
+    data["format"] = COUNTEREXAMPLE_FORMAT
+    data["expect"] = {"property": found.property, "clause": found.clause,
+                      "tactic": found.tactic.value, "steps": found.steps}
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n",
+                   encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+@attrs.frozen
+class ReplayOutcome:
+    path: Path
+    protocol: str
+    expected: Mapping[str, Any]
+    verdicts: tuple[Verdict, ...]
+    confirmed: bool
+
+    def summary(self) -> str:
+        state = "confirmed" if self.confirmed else "NOT reproduced"
+        return (f"{self.path}: {self.expected.get('property')} ({self.expected.get('clause')}) "
+                f"{state} by a deterministic replay of {self.expected.get('steps')} steps of "
+                f"protocol {self.protocol!r}")
+
+
+def replay_counterexample(path: str | Path) -> ReplayOutcome:
+    """Re-run a saved counterexample and check it still shows the recorded violation."""
+    file = Path(path)
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TraceFormatError(f"counterexample file {str(file)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TraceFormatError(
+            f"counterexample file {str(file)!r} is not readable JSON ({exc}); it is corrupt"
+        ) from None
+    if not isinstance(raw, dict) or raw.get("format") != COUNTEREXAMPLE_FORMAT:
+        raise TraceFormatError(
+            f"{str(file)!r} is not a tssbqs-pbt counterexample (format "
+            f"{raw.get('format') if isinstance(raw, dict) else None!r}); pass a file written by "
+            "a search"
+        )
+    expected = raw.get("expect")
+    if not isinstance(expected, dict):
+        raise TraceFormatError(f"{str(file)!r} lacks its 'expect' section; the file is corrupt")
+    header = raw.get("header", {})
+    name = header.get("protocol") if isinstance(header, dict) else None
+    config = header.get("config", {}) if isinstance(header, dict) else {}
+    if not isinstance(name, str) or not isinstance(config, dict):
+        raise TraceFormatError(f"{str(file)!r} has no protocol name or configuration")
+    protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
+    raw["format"] = "tssbqs-pbt-trace"
+    trace = Trace.from_json(json.dumps(raw), registry_for(protocol),
+                            source=f"counterexample {str(file)!r}")
+    try:
+        world = replay(trace, protocol)
+    except ProtocolFault as fault:
+        if expected.get("property") == "protocol fault":
+            return ReplayOutcome(file, name, expected, (), confirmed=True)
+        raise ReplayError(f"the replay crashed the protocol ({fault}), which the file does not "
+                          "record") from fault
+    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
+    confirmed = any(v.violated and v.property.value == expected.get("property") for v in verdicts)
+    return ReplayOutcome(file, name, expected, verdicts, confirmed)
