@@ -1,13 +1,18 @@
-"""The ``tssbqs-pbt`` command line. Thin: parse, call the library, print."""
+"""The ``tssbqs-pbt`` command line. Thin: parse, call the library, print.
+
+Exit codes: 0 success (no violation found / violation confirmed by replay), 1 the answer is a
+problem (a counterexample was found / a replay no longer shows its violation), 2 bad input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections.abc import Sequence
 
 from tssbqs_pbt import __version__
-from tssbqs_pbt.errors import TssbqsError
+from tssbqs_pbt.errors import ReplayError, TssbqsError
 
 __all__ = ["main"]
 
@@ -19,10 +24,22 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tssbqs-pbt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
-        "sweep",
-        help="search the whole design space and print the validity matrix (not built yet)",
-    )
+    sub.add_parser("sweep", help="search the whole design space (not built yet)")
+    sub.add_parser("protocols", help="list the registered protocols")
+    search = sub.add_parser("search", help="search one protocol for a property violation")
+    which = search.add_mutually_exclusive_group(required=True)
+    which.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
+    which.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
+    search.add_argument("--n", type=int, default=4, help="servers (with --protocol)")
+    search.add_argument("--f", type=int, default=1, help="Byzantine bound (with --protocol)")
+    search.add_argument("--byzantine", type=int, default=None,
+                        help="index of the Byzantine server (default: the last; 0 for none)")
+    search.add_argument("--budget", default="standard",
+                        help="quick | standard | thorough | a number of examples")
+    search.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
+    replay = sub.add_parser("replay", help="re-run a saved counterexample and confirm it")
+    replay.add_argument("file")
     return parser
 
 
@@ -31,17 +48,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "sweep":
-            print(
-                "tssbqs-pbt sweep: the design-space sweep is not built yet in this version "
-                f"({__version__}); see the README's status section.",
-                file=sys.stderr,
-            )
+            print("tssbqs-pbt sweep: the design-space sweep is not built yet in this version "
+                  f"({__version__}); use 'tssbqs-pbt search' on one design meanwhile.",
+                  file=sys.stderr)
             return 2
+        if args.command == "protocols":
+            return _protocols()
+        if args.command == "search":
+            return _search(args)
+        if args.command == "replay":
+            return _replay(args.file)
         parser.print_help()
         return 0
+    except ReplayError as exc:
+        print(f"tssbqs-pbt: not reproduced: {exc}", file=sys.stderr)
+        return 1
     except TssbqsError as exc:
         print(f"tssbqs-pbt: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _protocols() -> int:
+    from tssbqs_pbt import protocols
+
+    for name in protocols.available():
+        print(f"{name:20} {protocols.get(name).description}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.protocols import DesignProtocol, StorageProtocol, get, parse_design
+    from tssbqs_pbt.search import Budget, search
+
+    protocol: StorageProtocol
+    if args.design is not None:
+        design = parse_design(args.design)
+        protocol, n, f, q, t = DesignProtocol(design), design.n, design.f, design.q, design.t
+    else:
+        protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
+        n, f = args.n, args.f
+    budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
+              else Budget.named(args.budget))
+    byzantine = n if args.byzantine is None else args.byzantine
+    config = SystemConfig(n=n, f=f, q=q, t=t,
+                          byzantine=frozenset({byzantine}) if byzantine else frozenset())
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
+    found = result.counterexample
+    print(f"protocol {protocol.name}")
+    print(f"searched {result.examples} examples in {result.elapsed_s:.1f}s (seed {seed}, "
+          f"tactics {', '.join(t.value for t in result.tactics)})")
+    if found is None:
+        print("no violation found within the budget")
+        return 0
+    print(f"VIOLATED: {found.property} ({found.clause}); found by the {found.tactic.value} "
+          f"tactic; shrunk to {found.steps} steps")
+    print(f"replay file: {found.path}  (tssbqs-pbt replay {found.path})")
+    return 1
+
+
+def _replay(path: str) -> int:
+    from tssbqs_pbt.search import replay_counterexample
+
+    outcome = replay_counterexample(path)
+    print(outcome.summary())
+    return 0 if outcome.confirmed else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ only, no Hypothesis) and confirms the same violation.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import time
@@ -93,7 +94,7 @@ class Counterexample:
     verdict: Verdict | None = None
     path: Path | None = None  # where the replay file was saved
 
-    @property
+    @builtins.property
     def steps(self) -> int:
         return len(self.trace.steps)
 

@@ -1,0 +1,48 @@
+"""The command line: clear exit codes and messages, replay of what search saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tssbqs_pbt.cli import main
+
+
+def test_protocols_lists_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["protocols"]) == 0
+    out = capsys.readouterr().out
+    assert "family-c" in out and "family-j" in out
+
+
+def test_search_then_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["search", "--design", "n=4 f=1 q=3 t=4", "--budget", "100", "--seed", "3",
+                 "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 1 and "VIOLATED: P2 data availability" in out
+    (saved,) = tmp_path.glob("counterexample-*.json")
+    assert main(["replay", str(saved)]) == 0
+    assert "confirmed" in capsys.readouterr().out
+
+
+def test_search_without_violation_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["search", "--protocol", "family-c", "--budget", "20", "--seed", "1"]) == 0
+    assert "no violation found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["search", "--design", "n=4 f=1 q=5 t=2"], "q=5 exceeds n=4"),
+        (["search", "--design", "n=4 f=1 q=3 t=2 COLOUR=red"], "unknown option 'COLOUR'"),
+        (["search", "--protocol", "nope"], "no protocol called 'nope'"),
+        (["search", "--protocol", "family-c", "--budget", "lots"], "unknown budget 'lots'"),
+        (["replay", "/nonexistent/file.json"], "does not exist"),
+        (["sweep"], "not built yet"),
+    ],
+)
+def test_bad_input_is_a_clear_error(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err
