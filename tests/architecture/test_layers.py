@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.report": 4,
     "tssbqs_pbt.strategies": 5,
     "tssbqs_pbt.machine": 6,
+    "tssbqs_pbt.search": 6,
     "tssbqs_pbt.sweep": 7,
     "tssbqs_pbt.conformance": 7,
     "tssbqs_pbt.cli": 8,
@@ -87,7 +88,9 @@ MODULES = _modules()
 
 
 def test_every_module_has_a_layer() -> None:
-    unassigned = sorted(m for m in MODULES if not _layer_key(m))
+    unassigned = sorted(
+        m for m in MODULES if m != "tssbqs_pbt" and _layer_key(m) in ("", "tssbqs_pbt")
+    )
     assert not unassigned, f"assign a layer in this test to: {unassigned}"
 
 
