@@ -25,7 +25,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument, ProtocolFault, ReplayError, TraceFormatError
-from tssbqs_pbt.kernel import SystemConfig, Trace, registry_for, replay
+from tssbqs_pbt.kernel import SystemConfig, Trace, World, registry_for, replay
 from tssbqs_pbt.machine import (
     FaultFound,
     PropertyViolated,
@@ -110,6 +110,7 @@ class SearchResult:
     first_failure_s: float | None
     elapsed_s: float
     tactics: tuple[Tactic, ...]
+    kernel_steps: int = 0  # kernel steps executed over all runs
 
     @property
     def found(self) -> bool:
@@ -140,7 +141,12 @@ def search(
     signed_value = getattr(protocol, "signed_value", None)
     started = time.perf_counter()
     first: list[float] = []
-    examples = [0]
+    examples = [0, 0]  # runs, kernel steps
+
+    def count(world: World) -> None:
+        examples[0] += 1
+        examples[1] += len(world.steps)
+
     share = max(1, budget.examples // max(1, len(tactics)))
     tried: list[Tactic] = []
     for tactic in tactics:
@@ -150,7 +156,7 @@ def search(
             tactic=tactic,
             on_failure=lambda _: first.append(time.perf_counter() - started) if not first
             else None,
-            on_example=lambda _: examples.__setitem__(0, examples[0] + 1),
+            on_example=count,
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
@@ -167,9 +173,9 @@ def search(
                 found = attrs.evolve(found, path=save_counterexample(found, save_dir))
             return SearchResult(protocol.name, config, budget, seed, found, examples[0],
                                 first[0] if first else None, time.perf_counter() - started,
-                                tuple(tried))
+                                tuple(tried), examples[1])
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
-                        time.perf_counter() - started, tuple(tried))
+                        time.perf_counter() - started, tuple(tried), examples[1])
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:
