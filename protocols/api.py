@@ -23,12 +23,9 @@ from tssbqs_pbt.crypto.api import PartialSignature, Signature
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.kernel import (
     Drain,
-    Envelope,
-    Handled,
     Invoke,
-    NodeContext,
+    NodeProtocol,
     NodeSigned,
-    Operation,
     OpId,
     SystemConfig,
     World,
@@ -51,23 +48,12 @@ __all__ = [
 
 
 @runtime_checkable
-class StorageProtocol(Protocol):
-    """What a plugged-in protocol implements. Every handler is pure: same input, same output."""
-
-    name: str
-    message_types: tuple[type, ...]
-
-    def init_server(self, ctx: NodeContext) -> Any: ...
-
-    def on_server_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled: ...
-
-    def init_client(self, ctx: NodeContext) -> Any: ...
-
-    def on_invoke(
-        self, ctx: NodeContext, state: Any, op: OpId, operation: Operation
-    ) -> Handled: ...
-
-    def on_client_message(self, ctx: NodeContext, state: Any, envelope: Envelope) -> Handled: ...
+class StorageProtocol(NodeProtocol, Protocol):
+    """What a plugged-in protocol implements (the kernel's :class:`NodeProtocol`): a ``name``,
+    its ``message_types``, and pure handlers ``init_server``, ``on_server_message``,
+    ``init_client``, ``on_invoke``, ``on_client_message`` — same input, same output, effects
+    only.  Optionally ``declarations`` (a tuple of :class:`MessageDecl`) and
+    ``signed_value(msg: bytes) -> str | None`` for the P3 signing-oracle check."""
 
 
 class FieldRole(enum.Enum):

@@ -9,6 +9,7 @@ de-duplication, piggybacked acknowledgements, write-back (LOCAL-guarded) two-pha
 
 from __future__ import annotations
 
+from tssbqs_pbt.protocols.api import canonical_quorum
 from tssbqs_pbt.protocols.options import (
     AckMode,
     Delegates,
@@ -47,11 +48,6 @@ FAMILY_J_OPTIONS = DesignOptions(
     delegates=Delegates.F_PLUS_ONE,
     request_dedup=RequestDedup.STORED,
 )
-
-
-def canonical_quorum(n: int, f: int) -> int:
-    """q = ceil((n + f + 1) / 2): any two quorums share f + 1 servers."""
-    return (n + f + 2) // 2
 
 
 def _check_nf(n: int, f: int) -> None:

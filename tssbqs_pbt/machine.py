@@ -174,9 +174,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             if not pool:
                 return
             value = pool[data.draw(st.integers(0, len(pool) - 1), label="value")]
-            changed = adversary.mutate(message, position, value)
-            adversary.produced(changed)
-            self._b_target(data, changed)
+            self._b_send_changed(data, message, position, value)
 
         @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
@@ -189,9 +187,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             if not places or high is None:
                 return
             message, position = places[data.draw(st.integers(0, len(places) - 1), label="at")]
-            changed = adversary.mutate(message, position, high)
-            adversary.produced(changed)
-            self._b_target(data, changed)
+            self._b_send_changed(data, message, position, high)
 
         @precondition(lambda self: self._b_holds())
         @rule(data=st.data())
@@ -204,9 +200,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 return
             message, position, obj = places[data.draw(st.integers(0, len(places) - 1),
                                                       label="plant")]
-            changed = adversary.mutate(message, position, obj)
-            adversary.produced(changed)
-            self._b_target(data, changed)
+            self._b_send_changed(data, message, position, obj)
 
         @precondition(lambda self: self._b_forges())
         @rule(data=st.data())
@@ -315,6 +309,13 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             # B may not send what it cannot build: then the draw was wasted
             with contextlib.suppress(InvalidAction):
                 self._step(ByzantineSend(self.adversary.me, dst, payload, immediate))
+
+        def _b_send_changed(self, data: st.DataObject, message: Any, position: Any,
+                            value: Any) -> None:
+            assert self.adversary is not None
+            changed = self.adversary.mutate(message, position, value)
+            self.adversary.produced(changed)
+            self._b_target(data, changed)
 
         def _b_target(self, data: st.DataObject, payload: Any) -> None:
             targets = [n for n in (*setup.config.correct_servers, *setup.config.client_ids)]
