@@ -21,8 +21,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
-
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, family_c, family_j
+
 from tssbqs_pbt.search import Budget, search
 
 

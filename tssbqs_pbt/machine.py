@@ -229,6 +229,15 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             def settle_with_b(self) -> None:
                 self._settle_with_b()
 
+            @precondition(lambda self: len(self.world.pool) > 0 or self._b_busy())
+            @rule(data=st.data())
+            def isolate(self, data: st.DataObject) -> None:
+                """Settle with B honest, but delay every message to or from one correct
+                server (it lags behind: the network may delay it as long as it likes)."""
+                servers = setup.config.correct_servers
+                lagging = servers[data.draw(st.integers(0, len(servers) - 1), label="lagging")]
+                self._settle_with_b(skip=lagging)
+
         @rule()
         def done(self) -> None:
             """Nobody acts this step (the simplest step: what shrinking turns spare steps into)."""
@@ -326,15 +335,22 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             else:
                 self._b_send(targets[choice], payload)
 
-        def _settle_with_b(self) -> None:
+        def _settle_with_b(self, skip: Any = None) -> None:
             for _ in range(setup.drain_bound):
                 if self.adversary is not None and self.adversary.unprocessed() > 0:
                     for dst, payload in self.adversary.honest_step():
-                        self._b_send(dst, payload, immediate=False)
-                elif len(self.world.pool):
+                        if dst != skip:
+                            self._b_send(dst, payload, immediate=False)
+                    continue
+                if skip is None:
+                    if not len(self.world.pool):
+                        return
                     self._step(Settle(setup.drain_bound))
-                else:
+                    continue
+                ready = [e for e in self.world.pool if skip not in (e.src, e.dst)]
+                if not ready:
                     return
+                self._step(Deliver(ready[0].id))
 
     ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
     return ProtocolMachine

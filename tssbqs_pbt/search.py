@@ -151,12 +151,19 @@ def search(
     tried: list[Tactic] = []
     for tactic in tactics:
         tried.append(tactic)
+
+        def failed(failure: AssertionError, tactic: Tactic = tactic) -> None:
+            # the first failing run is written at once, before Hypothesis starts shrinking:
+            # an interrupted or endless shrink never loses what was found
+            if first:
+                return
+            first.append(time.perf_counter() - started)
+            if save_dir is not None:
+                save_counterexample(_counterexample(failure, tactic), save_dir, unshrunk=True)
+
         setup = SearchSetup(
             protocol, config, declarations, scheme=scheme, signed_value=signed_value,
-            tactic=tactic,
-            on_failure=lambda _: first.append(time.perf_counter() - started) if not first
-            else None,
-            on_example=count,
+            tactic=tactic, on_failure=failed, on_example=count,
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
@@ -187,18 +194,23 @@ def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:
     return Counterexample("protocol fault", str(failure.fault), tactic, failure.trace)
 
 
-def save_counterexample(found: Counterexample, directory: str | Path) -> Path:
-    """Write the replay file (trace + what it shows) atomically; return its path."""
+def save_counterexample(
+    found: Counterexample, directory: str | Path, *, unshrunk: bool = False
+) -> Path:
+    """Write the replay file (trace + what it shows) atomically; return its path.
+
+    ``unshrunk`` marks the first failing run, saved before shrinking (``...-first.json``)."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     text = found.trace.to_json()
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
-    path = folder / f"counterexample-{slug}-{digest}.json"
+    path = folder / f"counterexample-{slug}-{digest}{'-first' if unshrunk else ''}.json"
     data = json.loads(text)
     data["format"] = COUNTEREXAMPLE_FORMAT
     data["expect"] = {"property": found.property, "clause": found.clause,
-                      "tactic": found.tactic.value, "steps": found.steps}
+                      "tactic": found.tactic.value, "steps": found.steps,
+                      "shrunk": not unshrunk}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n",
                    encoding="utf-8")

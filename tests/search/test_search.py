@@ -49,6 +49,9 @@ def test_search_finds_a_violation_and_saves_a_replayable_file(name: str, tmp_pat
         assert found.property.startswith(expected), (found.property, seed)
     outcome = replay_counterexample(found.path)
     assert outcome.confirmed, outcome.summary()
+    # the first failing run was saved before shrinking, and replays too
+    (first,) = tmp_path.glob("counterexample-*-first.json")
+    assert replay_counterexample(first).confirmed
 
 
 def test_shrunk_counterexample_is_minimal_for_a_silent_byzantine_server(tmp_path: Path) -> None:

@@ -1,0 +1,102 @@
+"""Write a counterexample's report next to its replay file, each file atomically.
+
+For a replay file ``counterexample-p1-ab12.json`` and stem ``counterexample_p1_ab12``:
+
+- ``<stem>.steps.md``: the numbered steps, the verdict and the Mermaid chart (GitHub renders it);
+- ``<stem>.mmd``: the Mermaid chart alone;
+- ``<stem>.svg``: the standalone SVG chart;
+- ``test_<stem>.py``: a pytest regression test that replays the file.
+
+Each file is written to a temporary file in the same directory and moved into place with
+:func:`os.replace`, so a reader never sees half a report file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import attrs
+
+from tssbqs_pbt.kernel import Trace
+from tssbqs_pbt.properties import Verdict
+from tssbqs_pbt.report.mermaid import render_mermaid
+from tssbqs_pbt.report.prose import headline
+from tssbqs_pbt.report.regression import python_identifier, render_regression_test
+from tssbqs_pbt.report.steps import render_steps
+from tssbqs_pbt.report.svg import render_svg
+from tssbqs_pbt.report.timeline import build_timeline
+
+__all__ = ["ReportFiles", "report_stem", "write_report"]
+
+
+@attrs.frozen
+class ReportFiles:
+    """Where :func:`write_report` put each file."""
+
+    steps: Path
+    mermaid: Path
+    svg: Path
+    test: Path
+
+    @property
+    def all(self) -> tuple[Path, ...]:
+        return (self.steps, self.mermaid, self.svg, self.test)
+
+
+def report_stem(replay_path: str | Path) -> str:
+    """The replay file's stem as an identifier (``counterexample-p1-ab`` -> ``..._p1_ab``)."""
+    return python_identifier(Path(replay_path).stem)
+
+
+def write_report(
+    trace: Trace, verdict: Verdict | None, replay_path: str | Path, directory: str | Path
+) -> ReportFiles:
+    """Write the four report files of ``trace`` into ``directory``; ``verdict`` None means the
+    run ended in a protocol fault (the steps then name the faulting step)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(replay_path)
+    files = ReportFiles(
+        steps=folder / f"{stem}.steps.md",
+        mermaid=folder / f"{stem}.mmd",
+        svg=folder / f"{stem}.svg",
+        test=folder / f"test_{stem}.py",
+    )
+    chart = render_mermaid(trace, verdict)
+    _write_atomic(files.steps, _markdown(trace, verdict, Path(replay_path), files, chart))
+    _write_atomic(files.mermaid, chart)
+    _write_atomic(files.svg, render_svg(trace, verdict))
+    _write_atomic(files.test, render_regression_test(replay_path, name=stem, test_dir=folder))
+    return files
+
+
+def _markdown(
+    trace: Trace, verdict: Verdict | None, replay: Path, files: ReportFiles, chart: str
+) -> str:
+    title = headline(build_timeline(trace, verdict))
+    return (
+        f"# Counterexample: {title}\n\n"
+        f"Replay file: `{replay.name}`; regression test: `{files.test.name}`; chart as SVG: "
+        f"[{files.svg.name}]({files.svg.name}).\n\n"
+        f"{render_steps(trace, verdict)}\n"
+        "### Sequence chart\n\n"
+        f"```mermaid\n{chart}```\n"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

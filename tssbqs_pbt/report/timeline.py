@@ -1,0 +1,179 @@
+"""A trace regrouped for reading: who acted in each step, on which message, with what effect.
+
+The kernel records a step as a flat list of events; which handler run caused which ``Sent``,
+``Completed`` or ``Learned`` is implied by their order (an ``Invoked`` or ``Delivered`` event
+starts a handler run, the events up to the next one are its effects).  :func:`build_timeline`
+makes that structure explicit once, and notes each message's fate (delivered, absorbed by a
+Byzantine server, or still in flight when the trace ends) for every renderer to share.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from tssbqs_pbt.kernel import (
+    Absorbed,
+    Action,
+    ByzantineSend,
+    Completed,
+    Delivered,
+    Envelope,
+    Event,
+    Faulted,
+    Invoked,
+    NodeId,
+    Operation,
+    OpId,
+    OpResult,
+    Sent,
+    Settled,
+    SystemConfig,
+    Trace,
+    TraceHeader,
+)
+from tssbqs_pbt.properties import Verdict
+
+__all__ = ["Fate", "Happening", "Kind", "StepView", "Timeline", "build_timeline"]
+
+
+class Kind(enum.Enum):
+    INVOKE = "invoke"  # a correct client started an operation
+    RECEIVE = "receive"  # a message was delivered to a correct process, which handled it
+    INJECT = "inject"  # a Byzantine server sent a message of its own making
+    KERNEL = "kernel"  # effects the kernel recorded outside any handler run (defensive)
+
+
+class Fate(enum.Enum):
+    DELIVERED = "delivered"
+    ABSORBED = "absorbed"  # reached a Byzantine server: joined the adversary's knowledge
+    IN_FLIGHT = "in flight"  # never delivered before the trace ended
+
+
+@attrs.frozen
+class Happening:
+    """One handler run (or one injection) inside a step, with the events it caused in order."""
+
+    kind: Kind
+    node: NodeId | None  # the invoking client, the receiver, or the Byzantine sender
+    envelope: Envelope | None = None  # the message received or injected
+    invoked: Invoked | None = None
+    effects: tuple[Event, ...] = ()
+
+
+@attrs.frozen
+class StepView:
+    index: int
+    action: Action
+    happenings: tuple[Happening, ...]
+    settled: Settled | None = None
+
+
+@attrs.frozen
+class Timeline:
+    """A trace plus everything the renderers look up: message fates, operations, highlights."""
+
+    header: TraceHeader
+    steps: tuple[StepView, ...]
+    envelopes: Mapping[int, Envelope]
+    sent_at: Mapping[int, int]  # message id -> step it was sent in
+    fates: Mapping[int, tuple[Fate, int]]  # message id -> (fate, step); absent: in flight
+    operations: Mapping[OpId, Operation]
+    invoked_at: Mapping[OpId, int]
+    completed: Mapping[OpId, tuple[int, OpResult]]
+    faults: tuple[tuple[int, Faulted], ...]
+    verdict: Verdict | None
+    highlight: frozenset[int]  # steps the evidence (or a fault) points at
+    focus: int | None  # the step where the violation (or fault) shows; 0: before any step
+
+    @property
+    def config(self) -> SystemConfig:
+        return self.header.config
+
+    @property
+    def nodes(self) -> tuple[NodeId, ...]:
+        """Every process: clients first, then servers."""
+        return (*self.config.client_ids, *self.config.servers)
+
+    def is_byzantine(self, node: NodeId) -> bool:
+        return self.config.is_byzantine(node)
+
+    def fate(self, msg_id: int) -> tuple[Fate, int | None]:
+        found = self.fates.get(msg_id)
+        return (Fate.IN_FLIGHT, None) if found is None else found
+
+    @property
+    def in_flight(self) -> tuple[int, ...]:
+        """Ids of messages sent but never delivered nor absorbed."""
+        return tuple(i for i in self.envelopes if i not in self.fates)
+
+
+def build_timeline(trace: Trace, verdict: Verdict | None = None) -> Timeline:
+    envelopes: dict[int, Envelope] = {}
+    sent_at: dict[int, int] = {}
+    fates: dict[int, tuple[Fate, int]] = {}
+    operations: dict[OpId, Operation] = {}
+    invoked_at: dict[OpId, int] = {}
+    completed: dict[OpId, tuple[int, OpResult]] = {}
+    faults: list[tuple[int, Faulted]] = []
+    views: list[StepView] = []
+    for record in trace.steps:
+        index = record.index
+        happenings: list[Happening] = []
+        settled: Settled | None = None
+        for event in record.events:
+            if isinstance(event, Sent):
+                envelopes[event.envelope.id] = event.envelope
+                sent_at[event.envelope.id] = index
+            elif isinstance(event, Delivered):
+                fates[event.msg_id] = (Fate.DELIVERED, index)
+            elif isinstance(event, Absorbed):
+                fates[event.msg_id] = (Fate.ABSORBED, index)
+            elif isinstance(event, Invoked):
+                operations[event.op] = event.operation
+                invoked_at[event.op] = index
+            elif isinstance(event, Completed):
+                completed[event.op] = (index, event.result)
+            elif isinstance(event, Faulted):
+                faults.append((index, event))
+
+            if isinstance(event, Invoked):
+                happenings.append(Happening(Kind.INVOKE, event.op.client, invoked=event))
+            elif isinstance(event, Delivered):
+                envelope = envelopes.get(event.msg_id)
+                node = envelope.dst if envelope is not None else None
+                happenings.append(Happening(Kind.RECEIVE, node, envelope))
+            elif (isinstance(event, Sent) and not happenings
+                  and isinstance(record.action, ByzantineSend)):
+                happenings.append(Happening(Kind.INJECT, event.envelope.src, event.envelope))
+            elif isinstance(event, Settled):
+                settled = event
+            else:
+                if not happenings:
+                    happenings.append(Happening(Kind.KERNEL, None))
+                last = happenings[-1]
+                happenings[-1] = attrs.evolve(last, effects=(*last.effects, event))
+        views.append(StepView(index, record.action, tuple(happenings), settled))
+
+    highlight, focus = _highlight(verdict, faults)
+    return Timeline(
+        header=trace.header, steps=tuple(views), envelopes=envelopes, sent_at=sent_at,
+        fates=fates, operations=operations, invoked_at=invoked_at, completed=completed,
+        faults=tuple(faults), verdict=verdict, highlight=highlight, focus=focus,
+    )
+
+
+def _highlight(
+    verdict: Verdict | None, faults: list[tuple[int, Faulted]]
+) -> tuple[frozenset[int], int | None]:
+    if verdict is not None and verdict.violated:
+        steps = frozenset(s for v in verdict.violations for s in v.steps)
+        focus = verdict.first_step
+        if focus is None and verdict.violations:
+            focus = 0  # evidence without steps: the violation holds from the start
+        return steps, focus
+    if faults:
+        return frozenset(i for i, _ in faults), faults[0][0]
+    return frozenset(), None
