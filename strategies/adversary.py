@@ -124,8 +124,7 @@ class Adversary:
         return out
 
     def produced(self, payload: Any) -> None:
-        """B made ``payload`` (it may send it now or later)."""
-        self.world.knowledge.absorb(payload)
+        """B made ``payload`` (it may send it now or later; the kernel learns it when sent)."""
         self._hold(payload)
 
     def forget(self) -> None:

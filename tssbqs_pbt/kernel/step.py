@@ -117,6 +117,8 @@ def _byzantine_send(world: World, action: ByzantineSend, events: list[Event]) ->
     reason = world.knowledge.why_not_derivable(payload)
     if reason is not None:
         raise InvalidAction(f"{src} cannot send {type(payload).__name__} to {dst}: {reason}")
+    for signature in world.knowledge.absorb(payload):  # B knows what it sent
+        events.append(Learned(signature))
     envelope = _post(world, src, dst, payload, events)
     if action.immediate and envelope is not None:
         _deliver(world, world.pool.take(envelope.id), events)

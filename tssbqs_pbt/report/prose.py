@@ -20,12 +20,12 @@ __all__ = ["explain_violation", "fault_lines", "headline", "verdict_lines"]
 def headline(timeline: Timeline) -> str:
     """One line: what went wrong (the violation or the protocol fault), or that nothing did."""
     verdict = timeline.verdict
-    if verdict is None:
+    if verdict is None or not verdict.violated:
         if timeline.faults:
             step, fault = timeline.faults[0]
             return f"protocol fault at step {step}: {fault.node} {fault.detail}"
-        return "no verdict"
-    if not verdict.violated:
+        if verdict is None:
+            return "no verdict"
         return f"{verdict.property.value}: {verdict.status.value}"
     first = verdict.violations[0] if verdict.violations else None
     clause = f" ({first.clause.value})" if first is not None else ""
@@ -39,6 +39,8 @@ def verdict_lines(timeline: Timeline) -> list[str]:
     if verdict is None:
         return fault_lines(timeline)
     lines = [f"**{verdict.property.value}: {verdict.status.value}**"]
+    if timeline.faults and not verdict.violated:
+        lines.extend(["", *fault_lines(timeline)])
     if verdict.status is Status.UNKNOWN:
         lines.append("")
         lines.append("The trace cannot decide this property (no drain phase yet, or no decoder "

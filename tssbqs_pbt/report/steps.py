@@ -121,8 +121,8 @@ def _step_lines(view: StepView, timeline: Timeline) -> list[str]:
         mark = "⚠ "
     line = f"{view.index}. {mark}{step_line(view, timeline)}"
     if view.index == timeline.focus:
-        line += " ← **the violation shows here**" if timeline.verdict is not None \
-            else " ← **the protocol faults here**"
+        violated = timeline.verdict is not None and timeline.verdict.violated
+        line += " ← **the violation shows here**" if violated else " ← **the protocol faults here**"
     lines = [line]
     if isinstance(view.action, (Drain, Settle)):
         lines.extend(f"   - {item}" for item in _settle_items(view, timeline))
