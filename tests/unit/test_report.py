@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import attacks
+import attrs
 import pytest
 from scenario import Attack
 from toy_protocols import RaisingRegister
@@ -28,13 +29,19 @@ from tssbqs_pbt.errors import ProtocolFault
 from tssbqs_pbt.kernel import (
     ByzantineSend,
     Deliver,
+    Delivered,
     Drain,
+    Envelope,
     Invoke,
+    Learned,
     NodeSigned,
     OpId,
+    Sent,
     Settle,
+    StepRecord,
     SystemConfig,
     Trace,
+    TraceHeader,
     World,
     client,
     read,
@@ -53,6 +60,7 @@ from tssbqs_pbt.report import (
     render_svg,
     write_report,
 )
+from tssbqs_pbt.report.timeline import Kind
 from tssbqs_pbt.search import Budget, Counterexample, search
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,6 +195,35 @@ def test_a_fault_is_reported_without_a_verdict(fault: Trace) -> None:
     assert "S1 FAULTS: raised RuntimeError: boom" in text
     assert "Protocol fault" in text.split("### Verdict", 1)[1]
     assert "2 messages were never delivered" in text
+
+
+@attrs.frozen
+class Ping:
+    op: OpId
+    note: str = "hello"
+
+
+def test_a_signature_learned_before_the_injection_belongs_to_it() -> None:
+    """The kernel records what B knows from its own payload before the ``Sent`` event."""
+    config = SystemConfig(n=4, f=1, q=3, t=2, byzantine={4})
+    payload = Ping(OpId(client(1), 1))
+    envelope = Envelope(1, server(4), server(1), payload)
+    signature = Signature("k", b"datum|x|7", 5)
+    trace = Trace(TraceHeader("synthetic", config, "ideal", "k"), (
+        StepRecord(1, ByzantineSend(server(4), server(1), payload),
+                   (Learned(signature), Sent(envelope))),
+        StepRecord(2, Deliver(1), (Delivered(1),)),
+    ))
+    (inject,) = build_timeline(trace).steps[0].happenings
+    assert inject.kind is Kind.INJECT and inject.envelope == envelope
+    assert inject.effects == (Learned(signature),)
+    text = render_steps(trace)
+    assert ("1. B=S4 (Byzantine) sends Ping{op: C1#1, note: hello} to S1 (#1, delivered at "
+            "step 2) → the adversary now holds a service signature on datum|x|7") in text
+    assert "2. S1 receives Ping from B=S4 (#1)" in text
+    chart = render_mermaid(trace)
+    assert "Note over S4: 1. adversary holds a service signature on datum|x|7" in chart
+    assert "S4-->>S1: 2. Ping{op#58; C1#35;1, note#58; hello}" in chart
 
 
 def test_values_are_described_generically() -> None:

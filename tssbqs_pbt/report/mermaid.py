@@ -28,7 +28,7 @@ __all__ = ["escape_mermaid", "render_mermaid"]
 MAX_TEXT = 45_000  # Mermaid refuses diagrams over 50,000 characters by default
 
 _ESCAPES = str.maketrans({
-    "#": "#35;", ":": "#58;", "<": "#lt;", ">": "#gt;", '"': "#quot;",
+    "#": "#35;", ";": "#59;", ":": "#58;", "<": "#lt;", ">": "#gt;", '"': "#quot;",
     "%": "#37;", "`": "#96;", "\n": " ", "\r": " ", "\t": " ",
 })
 _HIGHLIGHT = "rect rgba(255, 120, 120, 0.18)"

@@ -111,58 +111,76 @@ class Timeline:
 
 
 def build_timeline(trace: Trace, verdict: Verdict | None = None) -> Timeline:
-    envelopes: dict[int, Envelope] = {}
-    sent_at: dict[int, int] = {}
-    fates: dict[int, tuple[Fate, int]] = {}
-    operations: dict[OpId, Operation] = {}
-    invoked_at: dict[OpId, int] = {}
-    completed: dict[OpId, tuple[int, OpResult]] = {}
-    faults: list[tuple[int, Faulted]] = []
+    ledger = _Ledger()
     views: list[StepView] = []
     for record in trace.steps:
         index = record.index
         happenings: list[Happening] = []
         settled: Settled | None = None
+        injecting = isinstance(record.action, ByzantineSend)
+        early: list[Event] = []  # what the kernel recorded before the injected message left
         for event in record.events:
-            if isinstance(event, Sent):
-                envelopes[event.envelope.id] = event.envelope
-                sent_at[event.envelope.id] = index
-            elif isinstance(event, Delivered):
-                fates[event.msg_id] = (Fate.DELIVERED, index)
-            elif isinstance(event, Absorbed):
-                fates[event.msg_id] = (Fate.ABSORBED, index)
+            ledger.note(event, index)
+            if isinstance(event, Sent) and injecting:
+                injecting = False
+                happenings.append(Happening(Kind.INJECT, event.envelope.src, event.envelope,
+                                            effects=tuple(early)))
+                early.clear()
             elif isinstance(event, Invoked):
-                operations[event.op] = event.operation
-                invoked_at[event.op] = index
-            elif isinstance(event, Completed):
-                completed[event.op] = (index, event.result)
-            elif isinstance(event, Faulted):
-                faults.append((index, event))
-
-            if isinstance(event, Invoked):
                 happenings.append(Happening(Kind.INVOKE, event.op.client, invoked=event))
             elif isinstance(event, Delivered):
-                envelope = envelopes.get(event.msg_id)
+                envelope = ledger.envelopes.get(event.msg_id)
                 node = envelope.dst if envelope is not None else None
                 happenings.append(Happening(Kind.RECEIVE, node, envelope))
-            elif (isinstance(event, Sent) and not happenings
-                  and isinstance(record.action, ByzantineSend)):
-                happenings.append(Happening(Kind.INJECT, event.envelope.src, event.envelope))
             elif isinstance(event, Settled):
                 settled = event
+            elif injecting:
+                early.append(event)  # e.g. Learned: B knows what it is about to send
             else:
                 if not happenings:
                     happenings.append(Happening(Kind.KERNEL, None))
                 last = happenings[-1]
                 happenings[-1] = attrs.evolve(last, effects=(*last.effects, event))
+        if early:
+            happenings.append(Happening(Kind.KERNEL, None, effects=tuple(early)))
         views.append(StepView(index, record.action, tuple(happenings), settled))
 
-    highlight, focus = _highlight(verdict, faults)
+    highlight, focus = _highlight(verdict, ledger.faults)
     return Timeline(
-        header=trace.header, steps=tuple(views), envelopes=envelopes, sent_at=sent_at,
-        fates=fates, operations=operations, invoked_at=invoked_at, completed=completed,
-        faults=tuple(faults), verdict=verdict, highlight=highlight, focus=focus,
+        header=trace.header, steps=tuple(views), envelopes=ledger.envelopes,
+        sent_at=ledger.sent_at, fates=ledger.fates, operations=ledger.operations,
+        invoked_at=ledger.invoked_at, completed=ledger.completed, faults=tuple(ledger.faults),
+        verdict=verdict, highlight=highlight, focus=focus,
     )
+
+
+@attrs.define
+class _Ledger:
+    """What the events say about messages, operations and faults, gathered in one pass."""
+
+    envelopes: dict[int, Envelope] = attrs.Factory(dict)
+    sent_at: dict[int, int] = attrs.Factory(dict)
+    fates: dict[int, tuple[Fate, int]] = attrs.Factory(dict)
+    operations: dict[OpId, Operation] = attrs.Factory(dict)
+    invoked_at: dict[OpId, int] = attrs.Factory(dict)
+    completed: dict[OpId, tuple[int, OpResult]] = attrs.Factory(dict)
+    faults: list[tuple[int, Faulted]] = attrs.Factory(list)
+
+    def note(self, event: Event, index: int) -> None:
+        if isinstance(event, Sent):
+            self.envelopes[event.envelope.id] = event.envelope
+            self.sent_at[event.envelope.id] = index
+        elif isinstance(event, Delivered):
+            self.fates[event.msg_id] = (Fate.DELIVERED, index)
+        elif isinstance(event, Absorbed):
+            self.fates[event.msg_id] = (Fate.ABSORBED, index)
+        elif isinstance(event, Invoked):
+            self.operations[event.op] = event.operation
+            self.invoked_at[event.op] = index
+        elif isinstance(event, Completed):
+            self.completed[event.op] = (index, event.result)
+        elif isinstance(event, Faulted):
+            self.faults.append((index, event))
 
 
 def _highlight(
