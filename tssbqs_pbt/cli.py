@@ -40,6 +40,10 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
     replay = sub.add_parser("replay", help="re-run a saved counterexample and confirm it")
     replay.add_argument("file")
+    render = sub.add_parser("render", help="write steps, charts and a regression test for a "
+                            "saved counterexample")
+    render.add_argument("file")
+    render.add_argument("--out", default=None, help="directory (default: next to the file)")
     return parser
 
 
@@ -58,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _search(args)
         if args.command == "replay":
             return _replay(args.file)
+        if args.command == "render":
+            return _render(args.file, args.out)
         parser.print_help()
         return 0
     except ReplayError as exc:
@@ -105,6 +111,10 @@ def _search(args: argparse.Namespace) -> int:
     print(f"VIOLATED: {found.property} ({found.clause}); found by the {found.tactic.value} "
           f"tactic; shrunk to {found.steps} steps")
     print(f"replay file: {found.path}  (tssbqs-pbt replay {found.path})")
+    if found.report is not None:
+        print(f"steps and chart: {found.report.steps}")
+        print(f"chart (SVG): {found.report.svg}")
+        print(f"regression test: {found.report.test}")
     return 1
 
 
@@ -113,6 +123,23 @@ def _replay(path: str) -> int:
 
     outcome = replay_counterexample(path)
     print(outcome.summary())
+    return 0 if outcome.confirmed else 1
+
+
+def _render(path: str, out: str | None) -> int:
+    from pathlib import Path
+
+    from tssbqs_pbt.report import write_report
+    from tssbqs_pbt.search import replay_counterexample
+
+    outcome = replay_counterexample(path)
+    assert outcome.trace is not None
+    verdict = next((v for v in outcome.verdicts if v.violated), None)
+    files = write_report(outcome.trace, verdict, path, out or Path(path).parent)
+    print(outcome.summary())
+    for kind, written in (("steps", files.steps), ("mermaid", files.mermaid),
+                          ("svg", files.svg), ("test", files.test)):
+        print(f"{kind:8} {written}")
     return 0 if outcome.confirmed else 1
 
 

@@ -36,6 +36,7 @@ from tssbqs_pbt.machine import (
 from tssbqs_pbt.properties import Verdict, check_all
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
+from tssbqs_pbt.report import ReportFiles, write_report
 
 __all__ = [
     "BUDGETS",
@@ -93,6 +94,7 @@ class Counterexample:
     trace: Trace
     verdict: Verdict | None = None
     path: Path | None = None  # where the replay file was saved
+    report: ReportFiles | None = None  # steps, charts and regression test next to it
 
     @builtins.property
     def steps(self) -> int:
@@ -177,7 +179,9 @@ def search(
         except (PropertyViolated, FaultFound) as failure:
             found = _counterexample(failure, tactic)
             if save_dir is not None:
-                found = attrs.evolve(found, path=save_counterexample(found, save_dir))
+                path = save_counterexample(found, save_dir)  # saved first, then rendered
+                report = write_report(found.trace, found.verdict, path, save_dir)
+                found = attrs.evolve(found, path=path, report=report)
             return SearchResult(protocol.name, config, budget, seed, found, examples[0],
                                 first[0] if first else None, time.perf_counter() - started,
                                 tuple(tried), examples[1])
@@ -225,6 +229,7 @@ class ReplayOutcome:
     expected: Mapping[str, Any]
     verdicts: tuple[Verdict, ...]
     confirmed: bool
+    trace: Trace | None = None
 
     def summary(self) -> str:
         state = "confirmed" if self.confirmed else "NOT reproduced"
@@ -266,9 +271,9 @@ def replay_counterexample(path: str | Path) -> ReplayOutcome:
         world = replay(trace, protocol)
     except ProtocolFault as fault:
         if expected.get("property") == "protocol fault":
-            return ReplayOutcome(file, name, expected, (), confirmed=True)
+            return ReplayOutcome(file, name, expected, (), confirmed=True, trace=trace)
         raise ReplayError(f"the replay crashed the protocol ({fault}), which the file does not "
                           "record") from fault
     verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
     confirmed = any(v.violated and v.property.value == expected.get("property") for v in verdicts)
-    return ReplayOutcome(file, name, expected, verdicts, confirmed)
+    return ReplayOutcome(file, name, expected, verdicts, confirmed, Trace.of(world))

@@ -23,6 +23,14 @@ def test_search_then_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (saved,) = (p for p in tmp_path.glob("counterexample-*.json") if "-first" not in p.name)
     assert main(["replay", str(saved)]) == 0
     assert "confirmed" in capsys.readouterr().out
+    from tssbqs_pbt.report import report_stem
+
+    stem = report_stem(saved)
+    assert (tmp_path / f"{stem}.steps.md").read_text().count("sequenceDiagram") == 1
+    assert "<svg" in (tmp_path / f"{stem}.svg").read_text()
+    out_dir = tmp_path / "again"
+    assert main(["render", str(saved), "--out", str(out_dir)]) == 0
+    assert (out_dir / f"{stem}.mmd").read_text().startswith("sequenceDiagram")
 
 
 def test_search_without_violation_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
