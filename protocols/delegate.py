@@ -213,12 +213,19 @@ def on_refuse(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
 
 
 # -- acknowledgements and the write reply -------------------------------------------------------
+def _write_waiting(state: ServerState, op: OpId, stage: Stage, value: str,
+                   ts: object) -> WriteTask | None:
+    """The write task for ``op`` if it is at ``stage`` with the datum <value, ts>."""
+    task = state.writes.get(op)
+    if task is None or task.stage is not stage or task.datum is None:
+        return None
+    return task if (value, ts) == (task.datum.value, task.datum.ts) else None
+
+
 def on_store_ack(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
                  msg: StoreAck) -> Result:
-    task = state.writes.get(msg.op)
-    if task is None or task.stage is not Stage.STORE or task.datum is None:
-        return state, []
-    if (msg.value, msg.ts) != (task.datum.value, task.datum.ts):
+    task = _write_waiting(state, msg.op, Stage.STORE, msg.value, msg.ts)
+    if task is None:
         return state, []
     value = rules.ack.ack_value(ctx, msg, env.src)
     if isinstance(value, PartialSignature):
@@ -236,10 +243,8 @@ def on_store_ack(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelo
 
 def on_write_reply_partial(ctx: NodeContext, rules: Rules, state: ServerState, env: Envelope,
                            msg: WriteReplyPartial) -> Result:
-    task = state.writes.get(msg.op)
-    if task is None or task.stage is not Stage.REPLY or task.datum is None:
-        return state, []
-    if (msg.value, msg.ts) != (task.datum.value, task.datum.ts):
+    task = _write_waiting(state, msg.op, Stage.REPLY, msg.value, msg.ts)
+    if task is None:
         return state, []
     return _reply_partial(ctx, state, task, msg.partial)
 
