@@ -110,3 +110,16 @@ def test_replay_reports_a_protocol_that_no_longer_violates(tmp_path: Path) -> No
     fixed.write_text(json.dumps(data))
     with pytest.raises(ReplayError, match="diverged"):
         replay_counterexample(fixed)
+
+
+def test_n7_f2_threshold_at_most_f_is_found_and_family_c_passes_a_bounded_budget() -> None:
+    seed = random.randrange(2**32)
+    weak = Design(7, 2, 5, 2, FAMILY_C_OPTIONS)
+    found = search(DesignProtocol(weak), weak.config(byzantine={6, 7}), budget=Budget(50),
+                   seed=seed)
+    assert found.counterexample is not None, seed
+    assert found.counterexample.property.startswith("P3"), found.counterexample
+    valid = family_c(7, 2, 3)
+    result = search(DesignProtocol(valid), valid.config(byzantine={6, 7}),
+                    budget=Budget(min(EXAMPLES, 100)), seed=seed)
+    assert not result.found, (seed, result.counterexample)
