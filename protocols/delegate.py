@@ -77,6 +77,13 @@ def _combined(ctx: NodeContext, data: bytes,
     return ctx.scheme.combine(ctx.public_key, ctx.verification, data, on_data)
 
 
+def _gather(ctx: NodeContext, data: bytes, partials: tuple[PartialSignature, ...],
+            new: PartialSignature) -> tuple[tuple[PartialSignature, ...], Signature | None]:
+    """Add a verified partial on ``data``; the combined signature once t of them are in."""
+    gathered = _add(partials, new)
+    return gathered, _combined(ctx, data, gathered)
+
+
 def _put_write(state: ServerState, task: WriteTask) -> ServerState:
     assert task.request.op is not None
     return attrs.evolve(state, writes=state.writes.set(task.request.op, task))
@@ -167,8 +174,8 @@ def on_datum_partial(ctx: NodeContext, rules: Rules, state: ServerState, env: En
         ctx, msg.partial, data
     ):
         return state, [Log(f"ignoring a partial for {op} on another datum")]
-    task = attrs.evolve(task, partials=_add(task.partials, msg.partial))
-    sig = _combined(ctx, data, task.partials)
+    gathered, sig = _gather(ctx, data, task.partials, msg.partial)
+    task = attrs.evolve(task, partials=gathered)
     if sig is None:
         return _put_write(state, task), []
     return _signed(ctx, rules, state, task, Datum(body.value, msg.ts, sig))
@@ -257,8 +264,8 @@ def _reply_partial(ctx: NodeContext, state: ServerState, task: WriteTask,
     data = write_reply_bytes(op, datum.value, datum.ts)
     if not partial_ok(ctx, partial, data):
         return state, []
-    task = attrs.evolve(task, reply_partials=_add(task.reply_partials, partial))
-    sig = _combined(ctx, data, task.reply_partials)
+    gathered, sig = _gather(ctx, data, task.reply_partials, partial)
+    task = attrs.evolve(task, reply_partials=gathered)
     if sig is None:
         return _put_write(state, task), []
     task = attrs.evolve(task, stage=Stage.DONE)
@@ -294,8 +301,8 @@ def _read_partial(ctx: NodeContext, state: ServerState, task: ReadTask, datum: D
     data = read_reply_bytes(op, datum.value, datum.ts)
     if not partial_ok(ctx, partial, data):
         return state, []
-    task = attrs.evolve(task, partials=_add(task.partials, partial))
-    sig = _combined(ctx, data, task.partials)
+    gathered, sig = _gather(ctx, data, task.partials, partial)
+    task = attrs.evolve(task, partials=gathered)
     if sig is None:
         return _put_read(state, task), []
     task = attrs.evolve(task, stage=Stage.DONE, datum=datum)
