@@ -3,6 +3,8 @@ bytes each signature or partial field covers (field roles are inferred from anno
 
 from __future__ import annotations
 
+import functools
+
 from tssbqs_pbt.protocols.acks import AckRule
 from tssbqs_pbt.protocols.api import MessageDecl, declare
 from tssbqs_pbt.protocols.encoding import datum_bytes, read_reply_bytes, write_reply_bytes
@@ -22,6 +24,7 @@ from tssbqs_pbt.protocols.messages import (
 __all__ = ["design_declarations"]
 
 
+@functools.cache  # a few option values, many protocols (a sweep builds thousands)
 def design_declarations(ack: AckRule) -> tuple[MessageDecl, ...]:
     special = {
         Datum: declare(Datum, signs={"sig": lambda d: datum_bytes(d.value, d.ts)}),

@@ -10,18 +10,25 @@ only, no Hypothesis) and confirms the same violation.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis.internal.conjecture import engine as _engine
+from hypothesis.errors import Unsatisfiable
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    get_state_machine_test,
+    run_state_machine_as_test,
+)
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument, ProtocolFault, ReplayError, TraceFormatError
@@ -131,8 +138,15 @@ def search(
     save_dir: str | Path | None = None,
     database: ExampleDatabase | str | Path | None = None,
     shrink: bool = True,
+    generate: bool = True,
+    shrink_seconds: float | None = None,
 ) -> SearchResult:
-    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``."""
+    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
+
+    ``generate=False`` only replays what ``database`` offers (no new examples);
+    ``shrink_seconds`` bounds the time Hypothesis spends shrinking a failure (the best shrink
+    so far is reported when it runs out; the unshrunk failure is on disk already).
+    """
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -169,13 +183,19 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            run_state_machine_as_test(machine, settings=settings(
-                max_examples=share, stateful_step_count=budget.steps, deadline=None,
-                database=database, report_multiple_bugs=False, print_blob=False,
-                suppress_health_check=list(HealthCheck),
-                phases=[Phase.explicit, Phase.reuse, Phase.generate]
-                + ([Phase.shrink] if shrink else []),
-            ))
+            with _shrink_limit(shrink_seconds):
+                _run_machine(machine, _database_key(protocol, config, tactic), settings(
+                    max_examples=share, stateful_step_count=budget.steps, deadline=None,
+                    database=database, report_multiple_bugs=False, print_blob=False,
+                    suppress_health_check=list(HealthCheck),
+                    phases=[Phase.explicit, Phase.reuse]
+                    + ([Phase.generate] if generate else [])
+                    + ([Phase.shrink] if shrink else []),
+                ))
+        except Unsatisfiable:
+            if generate:
+                raise
+            continue  # none of the offered examples fits this machine: nothing to report
         except (PropertyViolated, FaultFound) as failure:
             found = _counterexample(failure, tactic)
             if save_dir is not None:
@@ -187,6 +207,45 @@ def search(
                                 tuple(tried), examples[1])
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
+
+
+def _database_key(protocol: StorageProtocol, config: SystemConfig, tactic: Tactic) -> bytes:
+    """The example-database key of one machine: stable across edits of our source code."""
+    text = f"tssbqs-pbt machine|{protocol.name}|{config!r}|{tactic.value}"
+    return hashlib.sha384(text.encode()).digest()
+
+
+def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: settings) -> None:
+    """``run_state_machine_as_test`` with our own database key.
+
+    Hypothesis derives a machine's key from its source text (``inspect.getsource``, ~20 ms a
+    run, most of a replayed example's cost); the generated machine class gets a module name
+    with no source, and the test gets the key of :func:`_database_key`.
+    """
+    machine.__module__ = "tssbqs_pbt.machine.generated"
+    try:
+        test = get_state_machine_test(machine, settings=config)
+    except TypeError:  # another Hypothesis version: the public runner still works
+        run_state_machine_as_test(machine, settings=config)
+        return
+    test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
+    test()
+
+
+@contextlib.contextmanager
+def _shrink_limit(seconds: float | None) -> Iterator[None]:
+    """Bound Hypothesis's shrinking time (its engine reads this module global per run)."""
+    if seconds is None or not hasattr(_engine, "MAX_SHRINKING_SECONDS"):
+        yield
+        return
+    if seconds <= 0:
+        raise InvalidArgument(f"shrink_seconds={seconds!r} must be positive (or None: no bound)")
+    before = _engine.MAX_SHRINKING_SECONDS
+    _engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _engine.MAX_SHRINKING_SECONDS = before
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:

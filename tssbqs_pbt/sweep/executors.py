@@ -1,0 +1,137 @@
+"""Where combinations run: a local process pool (default) or a Dask distributed cluster.
+
+Both take the same picklable task function; the sweep loop only needs ``submit``,
+``wait_any``, ``result`` and ``shutdown``.  Dask is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tssbqs_pbt.errors import InvalidArgument
+
+__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "make_executor"]
+
+
+class Executor(Protocol):
+    workers: int
+    description: str
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any: ...
+
+    def wait_any(self, pending: set[Any], timeout: float) -> set[Any]: ...
+
+    def result(self, future: Any) -> Any: ...
+
+    def shutdown(self, *, cancel: bool) -> None: ...
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is the parent's to handle: it saves what is done and stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalExecutor:
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.description = f"local process pool, {workers} worker{'s' * (workers != 1)}"
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_ignore_sigint,
+        )
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        return self._pool.submit(fn, arg)
+
+    def wait_any(self, pending: set[Any], timeout: float) -> set[Any]:
+        done, _ = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return set(done)
+
+    def result(self, future: Any) -> Any:
+        return future.result()
+
+    def shutdown(self, *, cancel: bool) -> None:
+        if cancel:
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+        else:
+            self._pool.shutdown(wait=True)
+
+
+class DaskExecutor:
+    """A Dask ``Client``: on a scheduler address, or on a fresh loopback ``LocalCluster``."""
+
+    def __init__(self, *, scheduler: str | None = None, local_workers: int | None = None) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise InvalidArgument(
+                "Dask is not installed; pip install 'tssbqs-pbt[dask]' to use --dask-local or "
+                "--scheduler"
+            ) from None
+        self._distributed = distributed
+        self._cluster: Any = None
+        if scheduler is not None:
+            if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+                raise InvalidArgument(f"--scheduler {scheduler!r} is not a scheduler address; "
+                                      "use tcp://HOST:PORT")
+            try:
+                self._client = distributed.Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise InvalidArgument(f"--scheduler {scheduler!r}: cannot connect ({exc}); is "
+                                      "'dask scheduler' running there?") from None
+            self.workers = max(1, sum(
+                w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()))
+            self.description = f"Dask cluster at {scheduler}, {self.workers} worker threads"
+        else:
+            n = local_workers or os.cpu_count() or 1
+            self._cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=50,
+            )
+            self._client = distributed.Client(self._cluster)
+            self.workers = n
+            self.description = f"Dask LocalCluster on loopback, {n} worker processes"
+
+    def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
+        return self._client.submit(fn, arg, pure=False)
+
+    def wait_any(self, pending: set[Any], timeout: float) -> set[Any]:
+        try:
+            done, _ = self._distributed.wait(list(pending), timeout=timeout,
+                                             return_when="FIRST_COMPLETED")
+        except self._distributed.TimeoutError:  # type: ignore[attr-defined,unused-ignore]
+            return set()
+        except TimeoutError:
+            return set()
+        return set(done)
+
+    def result(self, future: Any) -> Any:
+        return future.result()
+
+    def shutdown(self, *, cancel: bool) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(*, workers: int | None = None, dask_local: int | None = None,
+                  scheduler: str | None = None) -> Executor:
+    if dask_local is not None and scheduler is not None:
+        raise InvalidArgument("give --dask-local N or --scheduler ADDRESS, not both")
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise InvalidArgument(f"--workers {workers!r}: use a whole number >= 1")
+    if dask_local is not None and dask_local < 1:
+        raise InvalidArgument(f"--dask-local {dask_local!r}: use a whole number >= 1 of workers")
+    if scheduler is not None or dask_local is not None:
+        return DaskExecutor(scheduler=scheduler, local_workers=dask_local)
+    return LocalExecutor(workers or os.cpu_count() or 1)

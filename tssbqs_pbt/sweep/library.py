@@ -1,0 +1,106 @@
+"""Counterexample reuse: schedules that broke one combination, tried first on its neighbours.
+
+A schedule is kept as Hypothesis's own *choice sequence* of the rule machine that found it
+(the bytes Hypothesis saves in its example database).  Replayed against a neighbouring
+combination, the same choices drive the same rules against the other protocol: when that run
+violates a property too, it is a genuine counterexample *of the neighbour*, recorded as its own
+trace and confirmed by a deterministic replay.
+
+:class:`LibraryDatabase` is the bridge: an :class:`~hypothesis.database.ExampleDatabase` that
+offers the chosen candidates to Hypothesis's reuse phase, never deletes them (a schedule that
+does not break *this* combination may break the next), records what Hypothesis saves, and
+mirrors saves to a backing database (a directory, or Redis to share across machines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import attrs
+from hypothesis.database import ExampleDatabase
+
+from tssbqs_pbt.machine import Tactic
+from tssbqs_pbt.protocols.options import Design
+from tssbqs_pbt.sweep.space import distance
+
+__all__ = ["Library", "LibraryDatabase", "LibraryEntry"]
+
+_SUFFIXES = (b".secondary", b".pareto")
+
+
+@attrs.frozen
+class LibraryEntry:
+    """A shrunk schedule: the choices, the tactic whose machine reads them, where it came from."""
+
+    tactic: Tactic
+    choices: bytes
+    origin: Design
+    property: str
+
+
+@attrs.define
+class Library:
+    """Known breaking schedules, ranked per combination: nearest origin first, then most used."""
+
+    entries: list[LibraryEntry] = attrs.field(factory=list)
+    hits: dict[bytes, int] = attrs.field(factory=dict)
+
+    def add(self, entry: LibraryEntry) -> bool:
+        if any(e.choices == entry.choices and e.tactic is entry.tactic for e in self.entries):
+            return False
+        self.entries.append(entry)
+        return True
+
+    def hit(self, choices: bytes) -> None:
+        self.hits[choices] = self.hits.get(choices, 0) + 1
+
+    def candidates(self, design: Design, limit: int) -> list[LibraryEntry]:
+        ranked = sorted(
+            range(len(self.entries)),
+            key=lambda i: (distance(self.entries[i].origin, design),
+                           -self.hits.get(self.entries[i].choices, 0), i),
+        )
+        return [self.entries[i] for i in ranked[:limit]]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class LibraryDatabase(ExampleDatabase):
+    """Offers ``candidates`` to Hypothesis's reuse phase; keeps what Hypothesis saves.
+
+    Every primary key sees the same candidates (Hypothesis keys its database on the machine
+    class, which differs per combination); deletions are ignored; saves are recorded in
+    :attr:`saved` and mirrored to ``backing`` under ``backing_key``.
+    """
+
+    def __init__(self, candidates: Sequence[bytes] = (), *,
+                 backing: ExampleDatabase | None = None, backing_key: bytes = b"") -> None:
+        super().__init__()
+        self.candidates = list(candidates)
+        self.saved: list[bytes] = []
+        self.backing = backing
+        self.backing_key = backing_key
+
+    @staticmethod
+    def _primary(key: bytes) -> bool:
+        return not key.endswith(_SUFFIXES)
+
+    def save(self, key: bytes, value: bytes) -> None:
+        if self._primary(key):
+            self.saved.append(value)
+            if self.backing is not None:
+                self.backing.save(self.backing_key, value)
+
+    def fetch(self, key: bytes) -> Iterable[bytes]:
+        return list(self.candidates) if self._primary(key) else []
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        return None
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        return None
+
+    def last_saved(self) -> bytes | None:
+        """The last choice sequence Hypothesis saved: its final shrink of the failure."""
+        return self.saved[-1] if self.saved else None

@@ -1,0 +1,143 @@
+"""The design space a sweep covers: every option combination times every (q, t).
+
+A :class:`SweepSpec` is what the user asked for (n, f, the q and t values, pinned options, the
+budget, the seed); :meth:`SweepSpec.designs` enumerates the combinations in a fixed order.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, parse_option
+from tssbqs_pbt.search import BUDGETS, Budget
+from tssbqs_pbt.validation import int_at_least
+
+__all__ = ["SweepSpec", "combination_key", "distance", "parse_pins", "parse_sweep_budget"]
+
+
+def _values(kind: str) -> Any:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not value:
+            raise InvalidArgument(f"--{kind}: give at least one value")
+        n = instance.n
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= n:
+                raise InvalidArgument(f"{kind}={v!r} is outside 1..n={n}; choose values in 1..{n}")
+
+    return check
+
+
+def _pins(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for name, member in value.items():
+        if name not in OPTION_TYPES or not isinstance(member, OPTION_TYPES[name]):
+            raise InvalidArgument(f"pinned option {name}={member!r} is not a design option value")
+
+
+@attrs.frozen
+class SweepSpec:
+    """Which combinations to search, and how hard."""
+
+    n: int = attrs.field(default=4, validator=int_at_least(1))
+    f: int = attrs.field(default=1, validator=int_at_least(0))
+    qs: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    ts: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    pins: Mapping[str, enum.Enum] = attrs.field(factory=dict, validator=_pins)
+    budget: Budget = attrs.field(factory=lambda: BUDGETS["standard"])
+    budget_name: str = "standard"
+    seed: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        if self.f > self.n:
+            raise InvalidArgument(f"f={self.f} exceeds n={self.n}; use f <= n (e.g. n=3f+1)")
+        if not self.qs:
+            object.__setattr__(self, "qs", tuple(range(1, self.n + 1)))
+        if not self.ts:
+            object.__setattr__(self, "ts", tuple(range(1, self.n + 1)))
+        _values("q")(self, None, self.qs)
+        _values("t")(self, None, self.ts)
+        object.__setattr__(self, "qs", tuple(sorted(set(self.qs))))
+        object.__setattr__(self, "ts", tuple(sorted(set(self.ts))))
+
+    def designs(self) -> list[Design]:
+        """Every combination, options varying fastest, in a stable order."""
+        axes = [
+            [self.pins[name]] if name in self.pins else list(kind)
+            for name, kind in OPTION_TYPES.items()
+        ]
+        out: list[Design] = []
+        for q, t in itertools.product(self.qs, self.ts):
+            for values in itertools.product(*axes):
+                options = DesignOptions(**dict(zip(OPTION_TYPES, values, strict=True)))
+                out.append(Design(self.n, self.f, q, t, options))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.n, "f": self.f, "qs": list(self.qs), "ts": list(self.ts),
+            "pins": {k: v.name for k, v in sorted(self.pins.items())},
+            "budget": {"name": self.budget_name, "examples": self.budget.examples,
+                       "steps": self.budget.steps},
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SweepSpec:
+        budget = data["budget"]
+        return cls(
+            n=int(data["n"]), f=int(data["f"]), qs=tuple(data["qs"]), ts=tuple(data["ts"]),
+            pins={k.lower(): parse_option(k, v) for k, v in data["pins"].items()},
+            budget=Budget(int(budget["examples"]), int(budget["steps"])),
+            budget_name=str(budget["name"]), seed=int(data["seed"]),
+        )
+
+    def same_search(self, other: SweepSpec) -> bool:
+        """Everything but the seed agrees (a resumed sweep may not change what it searches)."""
+        return attrs.evolve(self, seed=0) == attrs.evolve(other, seed=0)
+
+
+def combination_key(design: Design) -> str:
+    """The stable name of a combination: ``n=4 f=1 q=3 t=2 STORE_FORM=SIGNED ...``."""
+    return design.describe()
+
+
+def combination_seed(sweep_seed: int, key: str) -> int:
+    digest = hashlib.sha256(f"{sweep_seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def distance(a: Design, b: Design) -> int:
+    """How many parameters and options differ (neighbours first when reusing a schedule)."""
+    d = (a.q != b.q) + (a.t != b.t) + (a.n != b.n) + (a.f != b.f)
+    return d + sum(getattr(a.options, k) != getattr(b.options, k) for k in OPTION_TYPES)
+
+
+def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:
+    """``["SIGN_GUARD=LOCAL", "t=3"]`` -> pins; q/t go to the caller (returned under 'q'/'t')."""
+    pins: dict[str, enum.Enum] = {}
+    for word in words:
+        name, sep, value = word.partition("=")
+        if not sep or not value:
+            raise InvalidArgument(
+                f"--only {word!r} is not OPTION=VALUE (e.g. --only SIGN_GUARD=LOCAL)")
+        key = name.strip().lower().replace("-", "_")
+        member = parse_option(key, value)
+        if key in pins and pins[key] is not member:
+            raise InvalidArgument(
+                f"--only pins {name.upper()} twice ({pins[key].name}, {member.name})")
+        pins[key] = member
+    return pins
+
+
+def parse_sweep_budget(text: str) -> tuple[str, Budget]:
+    """``quick | standard | thorough`` or a number of examples per combination."""
+    word = str(text).strip()
+    if word.isdigit():
+        return word, Budget(int(word))
+    return word, Budget.named(word)

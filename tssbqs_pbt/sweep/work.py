@@ -1,0 +1,180 @@
+"""One combination of a sweep: reuse known schedules first, then search (runs in a worker).
+
+:func:`run_combination` is a plain picklable function of a :class:`Task`, so the local process
+pool and a Dask cluster run exactly the same code.  It never raises for a problem of the
+combination itself: a crash becomes a result with ``verdict="error"`` and the reason.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+
+from tssbqs_pbt.errors import InvalidArgument, TssbqsError
+from tssbqs_pbt.machine import Tactic
+from tssbqs_pbt.protocols.design_protocol import DesignProtocol
+from tssbqs_pbt.protocols.options import Design
+from tssbqs_pbt.search import Budget, SearchResult, replay_counterexample, search
+from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
+from tssbqs_pbt.sweep.space import combination_key
+
+__all__ = ["CombinationResult", "Task", "open_example_db", "run_combination"]
+
+
+@attrs.frozen
+class Task:
+    index: int
+    design: Design
+    seed: int
+    budget: Budget
+    candidates: tuple[LibraryEntry, ...] = ()
+    out_dir: str = "tssbqs-sweep"
+    example_db: str | None = None
+    shrink_seconds: float = 20.0
+
+
+@attrs.frozen
+class CombinationResult:
+    """What one combination came to; one line of ``results.jsonl``."""
+
+    index: int
+    design: Design
+    verdict: str  # "valid" (nothing found within the budget) | "invalid" | "error"
+    budget: Budget
+    seed: int
+    examples: int = 0
+    kernel_steps: int = 0
+    elapsed_s: float = 0.0
+    first_failure_s: float | None = None
+    property: str | None = None
+    clause: str | None = None
+    steps: int | None = None
+    source: str | None = None  # "search" | "reuse"
+    reused_from: str | None = None  # the combination whose schedule was reused
+    tactic: str | None = None
+    choices: bytes | None = None  # the schedule as Hypothesis choices (for reuse)
+    files: dict[str, str] = attrs.field(factory=dict)  # relative to the sweep directory
+    confirmed: bool | None = None  # replayed from its JSON file to the same violation
+    error: str | None = None
+
+    @builtins.property
+    def key(self) -> str:
+        return combination_key(self.design)
+
+
+def open_example_db(spec: str | None) -> ExampleDatabase | None:
+    """``None``, a directory path, or ``redis://host:port[/db]`` (needs the redis package)."""
+    if spec is None:
+        return None
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            import redis  # type: ignore[import-not-found,unused-ignore]
+            from hypothesis.extra.redis import RedisExampleDatabase
+        except ImportError:
+            raise InvalidArgument(
+                f"--example-db {spec!r} needs the redis package; pip install 'tssbqs-pbt[redis]' "
+                "or use a directory"
+            ) from None
+        return RedisExampleDatabase(redis.Redis.from_url(spec))
+    if "://" in spec:
+        raise InvalidArgument(f"--example-db {spec!r}: use a directory path or redis://HOST:PORT")
+    return DirectoryBasedExampleDatabase(spec)
+
+
+def _db_key(tactic: Tactic, design: Design) -> bytes:
+    return f"tssbqs-pbt/{tactic.value}/{combination_key(design)}".encode()
+
+
+def run_combination(task: Task) -> CombinationResult:
+    started = time.perf_counter()
+    try:
+        return _run(task, started)
+    except Exception as exc:  # a crash of one combination must not end the sweep
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        if not isinstance(exc, TssbqsError):
+            detail += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
+        return CombinationResult(task.index, task.design, "error", task.budget, task.seed,
+                                 elapsed_s=time.perf_counter() - started, error=detail)
+
+
+def _run(task: Task, started: float) -> CombinationResult:
+    design = task.design
+    protocol = DesignProtocol(design)
+    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    out = Path(task.out_dir)
+    digest = hashlib.sha256(combination_key(design).encode()).hexdigest()[:8]
+    save_dir = out / "counterexamples" / f"{task.index:05d}-{digest}"
+    backing = open_example_db(task.example_db)
+    runs, steps = 0, 0
+
+    # 1. reuse: this combination's own saved schedules, then neighbours' (nearest first)
+    for tactic in Tactic:
+        own = list(backing.fetch(_db_key(tactic, design))) if backing is not None else []
+        group = [c for c in task.candidates if c.tactic is tactic]
+        offered = own + [c.choices for c in group]
+        if not offered:
+            continue
+        db = LibraryDatabase(offered, backing=backing, backing_key=_db_key(tactic, design))
+        result = search(protocol, config, budget=Budget(len(offered), task.budget.steps),
+                        seed=task.seed, tactics=(tactic,), database=db, save_dir=save_dir,
+                        shrink=False, generate=False)
+        runs, steps = runs + result.examples, steps + result.kernel_steps
+        if result.found:
+            origin = _origin(db.saved[0] if db.saved else None, own, group)
+            return _found(task, result, out, started, runs, steps, source="reuse",
+                          reused_from=origin, choices=db.saved[0] if db.saved else None)
+
+    # 2. search with the budget
+    db = LibraryDatabase((), backing=backing, backing_key=b"")
+    result = search(protocol, config, budget=task.budget, seed=task.seed, database=db,
+                    save_dir=save_dir, shrink=True, shrink_seconds=task.shrink_seconds)
+    runs, steps = runs + result.examples, steps + result.kernel_steps
+    if not result.found:
+        return CombinationResult(task.index, design, "valid", task.budget, task.seed,
+                                 examples=runs, kernel_steps=steps,
+                                 elapsed_s=time.perf_counter() - started)
+    found = result.counterexample
+    assert found is not None
+    choices = db.last_saved()
+    if backing is not None and choices is not None:
+        backing.save(_db_key(found.tactic, design), choices)
+    return _found(task, result, out, started, runs, steps, source="search", reused_from=None,
+                  choices=choices)
+
+
+def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) -> str | None:
+    if saved is not None:
+        if any(saved.startswith(c) or c.startswith(saved) for c in own):
+            return "itself (its saved counterexample)"
+        for entry in group:
+            if saved.startswith(entry.choices) or entry.choices.startswith(saved):
+                return combination_key(entry.origin)
+    return combination_key(group[0].origin) if group else None
+
+
+def _found(task: Task, result: SearchResult, out: Path, started: float, runs: int, steps: int,
+           *, source: str, reused_from: str | None, choices: bytes | None) -> CombinationResult:
+    found = result.counterexample
+    assert found is not None and found.path is not None
+    files: dict[str, Any] = {"replay": found.path}
+    if found.report is not None:
+        files.update(steps=found.report.steps, mermaid=found.report.mermaid,
+                     svg=found.report.svg, test=found.report.test)
+    confirmed = replay_counterexample(found.path).confirmed
+    return CombinationResult(
+        task.index, task.design, "invalid", task.budget, task.seed, examples=runs,
+        kernel_steps=steps, elapsed_s=time.perf_counter() - started,
+        first_failure_s=result.first_failure_s, property=found.property, clause=found.clause,
+        steps=found.steps, source=source, reused_from=reused_from, tactic=found.tactic.value,
+        choices=choices,
+        files={k: str(Path(v).relative_to(out)) if Path(v).is_relative_to(out) else str(v)
+               for k, v in files.items()},
+        confirmed=confirmed,
+    )
