@@ -24,8 +24,13 @@ from tssbqs_pbt.protocols.messages import (
 __all__ = ["design_declarations"]
 
 
-@functools.cache  # a few option values, many protocols (a sweep builds thousands)
 def design_declarations(ack: AckRule) -> tuple[MessageDecl, ...]:
+    """Cached per acknowledgement rule: a sweep builds thousands of protocols."""
+    return _declarations(ack)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _declarations(ack: AckRule) -> tuple[MessageDecl, ...]:
     special = {
         Datum: declare(Datum, signs={"sig": lambda d: datum_bytes(d.value, d.ts)}),
         Basis: declare(Basis, signs={"sig": lambda b: read_reply_bytes(b.op, b.value, b.ts)}),

@@ -21,9 +21,9 @@ from typing import Any
 import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.internal.conjecture import engine as _engine
-from hypothesis.errors import Unsatisfiable
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import Unsatisfiable
+from hypothesis.internal.conjecture import engine as _engine
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     get_state_machine_test,

@@ -72,12 +72,13 @@ class DaskExecutor:
 
     def __init__(self, *, scheduler: str | None = None, local_workers: int | None = None) -> None:
         try:
-            import distributed
+            import distributed as _distributed
         except ImportError:
             raise InvalidArgument(
                 "Dask is not installed; pip install 'tssbqs-pbt[dask]' to use --dask-local or "
                 "--scheduler"
             ) from None
+        distributed: Any = _distributed  # untyped library: keep it out of mypy's way
         self._distributed = distributed
         self._cluster: Any = None
         if scheduler is not None:
@@ -119,7 +120,8 @@ class DaskExecutor:
         return future.result()
 
     def shutdown(self, *, cancel: bool) -> None:
-        self._client.close()
+        client: Any = self._client
+        client.close()
         if self._cluster is not None:
             self._cluster.close()
 

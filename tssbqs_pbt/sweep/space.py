@@ -74,7 +74,7 @@ class SweepSpec:
         out: list[Design] = []
         for q, t in itertools.product(self.qs, self.ts):
             for values in itertools.product(*axes):
-                options = DesignOptions(**dict(zip(OPTION_TYPES, values, strict=True)))
+                options = DesignOptions(**dict(zip(OPTION_TYPES, values, strict=True)))  # type: ignore[arg-type]
                 out.append(Design(self.n, self.f, q, t, options))
         return out
 
@@ -114,8 +114,8 @@ def combination_seed(sweep_seed: int, key: str) -> int:
 
 def distance(a: Design, b: Design) -> int:
     """How many parameters and options differ (neighbours first when reusing a schedule)."""
-    d = (a.q != b.q) + (a.t != b.t) + (a.n != b.n) + (a.f != b.f)
-    return d + sum(getattr(a.options, k) != getattr(b.options, k) for k in OPTION_TYPES)
+    d = int(a.q != b.q) + int(a.t != b.t) + int(a.n != b.n) + int(a.f != b.f)
+    return d + sum(int(getattr(a.options, k) != getattr(b.options, k)) for k in OPTION_TYPES)
 
 
 def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:

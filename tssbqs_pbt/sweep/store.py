@@ -164,4 +164,4 @@ def library_entries(results: list[CombinationResult]) -> list[LibraryEntry]:
     return out
 
 
-__all__ += ["library_entries", "combination_key"]
+__all__ += ["combination_key", "library_entries"]
