@@ -24,7 +24,35 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tssbqs-pbt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("sweep", help="search the whole design space (not built yet)")
+    sweep = sub.add_parser(
+        "sweep", help="search every design-option combination and print the validity matrix",
+        description="Search every combination of the design options of SPEC.md section 4 with "
+        "every q and t (or those pinned), print the validity matrix and the families of the "
+        "valid set, and write report.md, results.jsonl and every counterexample to --out.")
+    sweep.add_argument("--n", type=int, default=4, help="servers (default 4)")
+    sweep.add_argument("--f", type=int, default=1, help="Byzantine bound (default 1)")
+    sweep.add_argument("--q", default=None, help="quorum sizes, e.g. 3 or 2,3 (default 1..n)")
+    sweep.add_argument("--t", default=None, help="thresholds, e.g. 2,3 (default 1..n)")
+    sweep.add_argument("--only", action="append", default=[], metavar="OPTION=VALUE",
+                       help="pin an option (repeatable), e.g. --only SIGN_GUARD=LOCAL; "
+                       "q=.. and t=.. pin the parameters")
+    sweep.add_argument("--budget", default="standard",
+                       help="quick | standard | thorough | examples per combination")
+    sweep.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    sweep.add_argument("--out", default="tssbqs-sweep", help="report directory")
+    sweep.add_argument("--resume", default=None, metavar="DIR",
+                       help="finish the sweep in DIR, skipping its finished combinations")
+    sweep.add_argument("--workers", type=int, default=None,
+                       help="local worker processes (default: one per core)")
+    sweep.add_argument("--dask-local", type=int, default=None, metavar="N",
+                       help="run on a Dask LocalCluster of N worker processes")
+    sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="run on a Dask distributed cluster")
+    sweep.add_argument("--example-db", default=None, metavar="DIR|redis://HOST:PORT",
+                       help="Hypothesis example database (default: DIR/hypothesis-db)")
+    sweep.add_argument("--shrink-seconds", type=float, default=20.0,
+                       help="bound on shrinking one counterexample (default 20)")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("protocols", help="list the registered protocols")
     search = sub.add_parser("search", help="search one protocol for a property violation")
     which = search.add_mutually_exclusive_group(required=True)
@@ -52,10 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "sweep":
-            print("tssbqs-pbt sweep: the design-space sweep is not built yet in this version "
-                  f"({__version__}); use 'tssbqs-pbt search' on one design meanwhile.",
-                  file=sys.stderr)
-            return 2
+            from tssbqs_pbt.sweep.command import run_sweep_command
+
+            return run_sweep_command(args)
         if args.command == "protocols":
             return _protocols()
         if args.command == "search":

@@ -46,7 +46,11 @@ def test_search_without_violation_exits_zero(capsys: pytest.CaptureFixture[str])
         (["search", "--protocol", "nope"], "no protocol called 'nope'"),
         (["search", "--protocol", "family-c", "--budget", "lots"], "unknown budget 'lots'"),
         (["replay", "/nonexistent/file.json"], "does not exist"),
-        (["sweep"], "not built yet"),
+        (["sweep", "--budget", "lots"], "unknown budget 'lots'"),
+        (["sweep", "--q", "0"], "q=0 is outside 1..n=4"),
+        (["sweep", "--only", "READ_SHAPE=ZERO_PHASE"], "READ_SHAPE='ZERO_PHASE' is not a value"),
+        (["sweep", "--workers", "0", "--out", "/nonexistent-dir/x"], "--workers 0"),
+        (["sweep", "--dask-local", "2", "--scheduler", "tcp://h:1"], "not both"),
     ],
 )
 def test_bad_input_is_a_clear_error(

@@ -118,28 +118,40 @@ def run_sweep(
         if on_progress is not None:
             on_progress(Progress(len(finished), len(designs), len(pending), dict(counts), last))
 
-    def task(index: int) -> Task:
+    def task(index: int, *, closing: bool = False) -> Task:
         design = designs[index]
         return Task(index, design, combination_seed(spec.seed, combination_key(design)),
-                    spec.budget, tuple(library.candidates(design, candidates)), str(folder),
-                    example_db, shrink_seconds)
+                    spec.budget,
+                    tuple(library.candidates(design, candidates * (2 if closing else 1))),
+                    str(folder), example_db, shrink_seconds, reuse_only=closing)
 
-    report(None)
-    queue = list(reversed(todo))
-    depth = max(2, executor.workers * 2)
-    try:
+    def run(indices: list[int], *, closing: bool) -> None:
+        queue = list(reversed(indices))
+        depth = max(2, executor.workers * 2)
         while queue or pending:
             while queue and len(pending) < depth:
                 index = queue.pop()
-                pending[executor.submit(run_combination, task(index))] = index
+                pending[executor.submit(run_combination, task(index, closing=closing))] = index
             for future in executor.wait_any(set(pending), timeout=0.5):
-                index = pending.pop(future)
+                pending.pop(future)
                 result = executor.result(future)
+                if closing and result.verdict != "invalid":
+                    continue  # still valid: its line stands
                 log.append(result)  # saved before it is reported
+                if result.key in finished:
+                    counts[finished[result.key].verdict] -= 1
                 finished[result.key] = result
                 counts[result.verdict] += 1
                 _learn(library, result)
                 report(result)
+
+    report(None)
+    try:
+        run(todo, closing=False)
+        # closing pass: schedules found late are offered to every combination still valid,
+        # so a verdict does not depend on the order in which the workers found things
+        run(sorted(r.index for r in finished.values() if r.verdict == "valid"),
+            closing=True)
     except KeyboardInterrupt:
         interrupted = True
     finally:

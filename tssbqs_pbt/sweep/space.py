@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -40,14 +40,18 @@ def _pins(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
             raise InvalidArgument(f"pinned option {name}={member!r} is not a design option value")
 
 
+def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class SweepSpec:
     """Which combinations to search, and how hard."""
 
     n: int = attrs.field(default=4, validator=int_at_least(1))
     f: int = attrs.field(default=1, validator=int_at_least(0))
-    qs: tuple[int, ...] = attrs.field(default=(), converter=tuple)
-    ts: tuple[int, ...] = attrs.field(default=(), converter=tuple)
+    qs: tuple[int, ...] = attrs.field(default=(), converter=_int_tuple)
+    ts: tuple[int, ...] = attrs.field(default=(), converter=_int_tuple)
     pins: Mapping[str, enum.Enum] = attrs.field(factory=dict, validator=_pins)
     budget: Budget = attrs.field(factory=lambda: BUDGETS["standard"])
     budget_name: str = "standard"
@@ -127,7 +131,7 @@ def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:
             raise InvalidArgument(
                 f"--only {word!r} is not OPTION=VALUE (e.g. --only SIGN_GUARD=LOCAL)")
         key = name.strip().lower().replace("-", "_")
-        member = parse_option(key, value)
+        member = parse_option(name.strip(), value)
         if key in pins and pins[key] is not member:
             raise InvalidArgument(
                 f"--only pins {name.upper()} twice ({pins[key].name}, {member.name})")

@@ -134,7 +134,7 @@ def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
     warnings: list[str] = []
     if not path.exists():
         return results, warnings
-    seen: set[str] = set()
+    latest: dict[str, CombinationResult] = {}
     for number, line in enumerate(_lines(path), start=1):
         try:
             result = result_from_json(json.loads(line))
@@ -142,9 +142,8 @@ def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
             warnings.append(f"{path}:{number}: unreadable line skipped ({exc}); that "
                             "combination runs again")
             continue
-        if result.key not in seen:
-            seen.add(result.key)
-            results.append(result)
+        latest[result.key] = result  # a later line (the closing reuse pass) supersedes
+    results.extend(latest.values())
     return results, warnings
 
 

@@ -38,6 +38,7 @@ class Task:
     out_dir: str = "tssbqs-sweep"
     example_db: str | None = None
     shrink_seconds: float = 20.0
+    reuse_only: bool = False  # the closing pass: only replay the offered schedules
 
 
 @attrs.frozen
@@ -130,6 +131,11 @@ def _run(task: Task, started: float) -> CombinationResult:
             origin = _origin(db.saved[0] if db.saved else None, own, group)
             return _found(task, result, out, started, runs, steps, source="reuse",
                           reused_from=origin, choices=db.saved[0] if db.saved else None)
+
+    if task.reuse_only:
+        return CombinationResult(task.index, design, "valid", task.budget, task.seed,
+                                 examples=runs, kernel_steps=steps,
+                                 elapsed_s=time.perf_counter() - started, source="unchanged")
 
     # 2. search with the budget
     db = LibraryDatabase((), backing=backing, backing_key=b"")

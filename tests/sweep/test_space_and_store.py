@@ -1,0 +1,145 @@
+"""The sweep's space, flags, families and results file, without running searches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tssbqs_pbt.protocols import family_c, family_j
+from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, SignGuard
+
+from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
+from tssbqs_pbt.search import Budget
+from tssbqs_pbt.sweep.families import (
+    compare_with_published,
+    describe_family,
+    group_families,
+    published_family,
+)
+from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
+from tssbqs_pbt.sweep.store import ResultsLog, load_results, read_manifest, write_manifest
+from tssbqs_pbt.sweep.work import CombinationResult
+
+
+def test_default_space_is_every_option_times_every_q_and_t() -> None:
+    spec = SweepSpec()
+    designs = spec.designs()
+    per_options = 1
+    for kind in OPTION_TYPES.values():
+        per_options *= len(kind)
+    assert per_options == 1728
+    assert len(designs) == 1728 * 4 * 4 == len(set(designs))
+    assert {(d.q, d.t) for d in designs} == {(q, t) for q in range(1, 5) for t in range(1, 5)}
+
+
+def test_pins_restrict_the_space() -> None:
+    spec = SweepSpec(qs=(3,), ts=(2, 3), pins=parse_pins(["SIGN_GUARD=local"]))
+    designs = spec.designs()
+    assert len(designs) == 1728 // 3 * 2
+    assert all(d.options.sign_guard is SignGuard.LOCAL and d.q == 3 for d in designs)
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"qs": (5,)}, "q=5"),
+    ({"ts": (0,)}, "t=0"),
+    ({"n": 4, "f": 5}, "f=5"),
+])
+def test_bad_parameters_are_named(kwargs: dict[str, object], words: str) -> None:
+    with pytest.raises(InvalidArgument, match=words):
+        SweepSpec(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("words", "message"), [
+    (["SIGN_GUARD"], "not OPTION=VALUE"),
+    (["SIGN_GUARD=sometimes"], "SIGN_GUARD='sometimes' is not a value"),
+    (["COLOUR=red"], "unknown option 'COLOUR'"),
+    (["SIGN_GUARD=LOCAL", "SIGN_GUARD=NONE"], "twice"),
+])
+def test_bad_pins_are_named(words: list[str], message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        parse_pins(words)
+
+
+def test_budget_names_and_numbers() -> None:
+    assert parse_sweep_budget("quick") == ("quick", Budget(100))
+    assert parse_sweep_budget("250") == ("250", Budget(250))
+    with pytest.raises(InvalidArgument, match="unknown budget 'huge'"):
+        parse_sweep_budget("huge")
+
+
+def test_manifest_round_trip_and_corruption(tmp_path: Path) -> None:
+    spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(["DELEGATES=ONE"]), seed=9)
+    write_manifest(tmp_path, spec)
+    assert read_manifest(tmp_path) == spec
+    (tmp_path / "sweep.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(TraceFormatError, match="not a readable sweep manifest"):
+        read_manifest(tmp_path)
+    with pytest.raises(InvalidArgument, match=r"no sweep\.json"):
+        read_manifest(tmp_path / "elsewhere")
+
+
+def test_results_log_round_trip_skips_a_cut_line(tmp_path: Path) -> None:
+    design = family_c(4, 1, 2)
+    result = CombinationResult(3, design, "invalid", Budget(10), 5, examples=4, property="P2 "
+                               "data availability", clause="completion", steps=2,
+                               source="search", tactic="fine", choices=b"\x01\x02",
+                               files={"replay": "cx/a.json"}, confirmed=True)
+    log = ResultsLog(tmp_path)
+    log.append(result)
+    log.append(CombinationResult(4, family_j(4, 1), "valid", Budget(10), 6, examples=10))
+    log.close()
+    with (tmp_path / "results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"key": "n=4 f=1 q=3 t=3", "verdict": "val')  # killed mid-write
+    results, warnings = load_results(tmp_path)
+    assert [r.verdict for r in results] == ["invalid", "valid"]
+    assert results[0] == result
+    assert len(warnings) == 1 and "runs again" in warnings[0]
+    line = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[0])
+    assert line["options"]["SIGN_GUARD"] == "EVIDENCE" and line["budget"]["examples"] == 10
+
+
+def test_published_families_as_spec_describes_them() -> None:
+    assert published_family(family_c(4, 1, 2)) == "C"
+    assert published_family(family_c(4, 1, 3)) == "C"
+    assert published_family(family_j(4, 1)) == "J"
+    dedup = family_c(4, 1, 2)
+    dedup = Design(4, 1, 3, 2, dedup.options.with_(request_dedup="stored"))
+    assert published_family(dedup) == "C"  # C's description leaves REQUEST_DEDUP open
+    assert published_family(Design(4, 1, 3, 1, family_c(4, 1, 2).options)) is None  # t <= f
+    assert published_family(Design(4, 1, 2, 2, family_c(4, 1, 2).options)) is None  # q small
+    assert published_family(Design(4, 1, 3, 2, family_j(4, 1).options)) is None  # J needs n-f
+
+
+def test_grouping_finds_the_two_published_families() -> None:
+    space = SweepSpec().designs()
+    valid = [d for d in space if published_family(d)]
+    families = group_families(valid, space)
+    assert len(families) == 2
+    axes = {k: frozenset(getattr(d.options, k) for d in space) for k in OPTION_TYPES}
+    c, j = (describe_family(f, n=4, f=1, axes=axes) for f in families)
+    assert "t in [f+1, n−f] = [2, 3]" in c and "any REQUEST_DEDUP" in c
+    assert "t = n−f = 3" in j and "SIGN_GUARD=LOCAL" in j
+    summary = compare_with_published(valid, space, 2, complete=True)
+    assert summary.matches and "matches the published" in summary.summary()
+
+
+def test_a_mixture_is_reported_not_hidden() -> None:
+    space = SweepSpec().designs()
+    extra = Design(4, 1, 3, 3, family_j(4, 1).options.with_(sign_guard="evidence"))
+    valid = [d for d in space if published_family(d)] + [extra]
+    families = group_families(valid, space)
+    comparison = compare_with_published(valid, space, len(families), complete=True)
+    assert not comparison.matches and comparison.others_valid == (extra,)
+    assert "does NOT match" in comparison.summary()
+    assert sum(len(f.members) for f in families) == len(valid)
+
+
+def test_grouping_merges_a_free_option() -> None:
+    space = SweepSpec(qs=(3,), ts=(2,)).designs()
+    base = DesignOptions()
+    valid = [d for d in space if d.options.with_(read_guard="evidence") == base]
+    (family,) = group_families(valid, space)
+    assert len(family.members) == 3
+    axes = {k: frozenset(getattr(d.options, k) for d in space) for k in OPTION_TYPES}
+    assert "any READ_GUARD" in describe_family(family, n=4, f=1, axes=axes)

@@ -1,0 +1,142 @@
+"""Small real sweeps in worker processes: verdicts, replays, report, resume, Dask.
+
+Eight combinations around family C (n=4, f=1, q=3): t in {1, 2} x DELEGATES x REQUEST_DEDUP.
+t=1 is broken by P3 (B signs alone), DELEGATES=1 by P2 (a Byzantine delegate drops the
+request), and family C at t=2 (either REQUEST_DEDUP) holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tssbqs_pbt.search import Budget, replay_counterexample
+from tssbqs_pbt.sweep.executors import make_executor
+from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
+from tssbqs_pbt.sweep.space import SweepSpec, parse_pins
+
+pytestmark = [pytest.mark.sweep]
+
+PINS = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
+        "ACK_MODE=EVIDENCE", "READ_GUARD=EVIDENCE", "READ_SHAPE=TWO_PHASE"]
+
+
+def _spec(examples: int = 40) -> SweepSpec:
+    return SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(PINS), budget=Budget(examples),
+                     budget_name=str(examples), seed=11)
+
+
+def _expected(key: str) -> tuple[str, str | None]:
+    if " t=1 " in key:
+        return "invalid", "P3 confidentiality of the private key"
+    if "DELEGATES=ONE" in key:
+        return "invalid", "P2 data availability"
+    return "valid", None
+
+
+def _matrix(directory: Path) -> dict[str, str]:
+    lines = [json.loads(x) for x in (directory / "results.jsonl").read_text().splitlines()]
+    return {line["key"]: line["verdict"] for line in lines}
+
+
+def test_sweep_finds_reuses_saves_and_replays(tmp_path: Path) -> None:
+    outcome = run_sweep(_spec(), tmp_path, executor=make_executor(workers=2), shrink_seconds=5)
+    assert outcome.complete and not outcome.interrupted and outcome.total == 8
+    for result in outcome.results:
+        verdict, prop = _expected(result.key)
+        assert result.verdict == verdict, result.key
+        if verdict == "invalid":
+            assert prop is not None and result.property == prop, result
+            assert result.confirmed
+            replayed = replay_counterexample(tmp_path / result.files["replay"])
+            assert replayed.confirmed and replayed.expected["property"] == prop
+            for kind in ("steps", "mermaid", "svg", "test"):
+                assert (tmp_path / result.files[kind]).exists()
+        else:
+            assert result.examples >= 40 and result.budget == Budget(40)
+    sources = {r.source for r in outcome.results if r.verdict == "invalid"}
+    assert "reuse" in sources  # t=1's schedule breaks the other t=1 combinations on replay
+    assert any(r.reused_from for r in outcome.results if r.source == "reuse")
+    _check_report(outcome)
+
+
+def _check_report(outcome: SweepOutcome) -> None:
+    from tssbqs_pbt.sweep.render import Findings, write_markdown
+
+    found = Findings(outcome)
+    assert len(found.families) == 1 and found.comparison.c_valid == 2
+    text = write_markdown(found, outcome.directory / "report.md").read_text()
+    assert "```mermaid" in text and "sequenceDiagram" in text
+    assert "family C: 2 of 2 members valid" in text
+    assert "| 3 | 1 | 4 | 0 | 4 |" in text  # the matrix row of q=3, t=1
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tssbqs_pbt.cli", "sweep", *args]
+
+
+def test_interrupted_sweep_resumes_without_rerunning(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    flags = ["--q", "3", "--t", "1,2", *(f"--only={p}" for p in PINS), "--budget", "150",
+             "--seed", "11", "--workers", "1", "--no-progress", "--shrink-seconds", "5"]
+    process = subprocess.Popen(_cli("--out", str(out), *flags), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if results.exists() and len(results.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the sweep finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stdout + stderr
+    assert "--resume" in stdout and "Traceback" not in stderr
+    before = results.read_text().splitlines()
+    assert 3 <= len(before) < 8
+
+    done = subprocess.run(_cli("--resume", str(out), "--no-progress"), capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = results.read_text().splitlines()
+    assert after[: len(before)] == before  # nothing finished was touched ...
+    keys = [json.loads(x)["key"] for x in after]
+    assert len(keys) == len(set(keys)) == 8  # ... or run again
+    assert {k: _expected(k)[0] for k in keys} == _matrix(out)
+    assert (out / "report.md").exists()
+
+
+def test_resume_refuses_other_flags_and_unknown_directories(tmp_path: Path) -> None:
+    done = subprocess.run(_cli("--resume", str(tmp_path / "nothing")), capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "no sweep.json" in done.stderr
+    assert "Traceback" not in done.stderr
+    bad = subprocess.run(_cli("--only", "SIGN_GUARD=maybe", "--out", str(tmp_path / "x")),
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "SIGN_GUARD='maybe'" in bad.stderr
+    bad_t = subprocess.run(_cli("--t", "9", "--out", str(tmp_path / "y")), capture_output=True,
+                           text=True, timeout=60)
+    assert bad_t.returncode == 2 and "t=9 is outside 1..n=4" in bad_t.stderr
+
+
+@pytest.mark.skipif(os.environ.get("TSSBQS_PBT_SKIP_DASK") == "1", reason="asked to skip Dask")
+def test_dask_local_cluster_gives_the_same_matrix(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    executor = make_executor(dask_local=2)
+    try:
+        outcome = run_sweep(_spec(), tmp_path, executor=executor, shrink_seconds=5)
+    finally:
+        executor.shutdown(cancel=False)
+    assert "LocalCluster" in outcome.executor
+    assert outcome.complete
+    assert _matrix(tmp_path) == {k: _expected(k)[0] for k in _matrix(tmp_path)}
+    for result in outcome.results:
+        if result.verdict == "invalid":
+            assert replay_counterexample(tmp_path / result.files["replay"]).confirmed

@@ -1,0 +1,144 @@
+"""``tssbqs-pbt sweep``: parse the flags, run the sweep with a progress bar, print and save.
+
+Exit status: 0 the sweep finished (whatever it found), 3 it was interrupted (what is done is
+saved; ``--resume DIR`` finishes it), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.sweep.executors import make_executor
+from tssbqs_pbt.sweep.render import (
+    Findings,
+    families_lines,
+    matrix_table,
+    valid_table,
+    write_markdown,
+)
+from tssbqs_pbt.sweep.runner import Progress as SweepProgress
+from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
+from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
+from tssbqs_pbt.sweep.store import read_manifest
+
+__all__ = ["run_sweep_command", "spec_from_args"]
+
+
+def _ints(flag: str, text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return ()
+    try:
+        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise InvalidArgument(f"{flag} {text!r}: give whole numbers separated by commas, "
+                              "e.g. 2,3") from None
+
+
+def spec_from_args(args: argparse.Namespace) -> SweepSpec:
+    qs, ts = list(_ints("--q", args.q)), list(_ints("--t", args.t))
+    options = []
+    for word in args.only:
+        name, _, value = word.partition("=")
+        if name.strip().lower() in ("q", "t"):
+            (qs if name.strip().lower() == "q" else ts).extend(_ints(f"--only {name}=", value))
+        else:
+            options.append(word)
+    for flag, value, least in (("--n", args.n, 1), ("--f", args.f, 0)):
+        if value < least:
+            raise InvalidArgument(f"{flag} {value}: use a whole number >= {least}")
+    budget_name, budget = parse_sweep_budget(args.budget)
+    seed = args.seed if args.seed is not None else random.randrange(2**32)
+    q_values: tuple[int, ...] = tuple(qs)
+    t_values: tuple[int, ...] = tuple(ts)
+    return SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
+                     budget=budget, budget_name=budget_name, seed=seed)
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    console = Console()
+    resume = args.resume is not None
+    directory = Path(args.resume if resume else args.out)
+    if resume:
+        spec = read_manifest(directory)
+        _check_resume_flags(args, spec)
+    else:
+        spec = spec_from_args(args)
+    if args.shrink_seconds <= 0:
+        raise InvalidArgument(f"--shrink-seconds {args.shrink_seconds}: use a positive number")
+    executor = make_executor(workers=args.workers, dask_local=args.dask_local,
+                             scheduler=args.scheduler)
+    total = len(spec.designs())
+    console.print(f"tssbqs-pbt sweep: {total} combinations (n={spec.n} f={spec.f}, q in "
+                  f"{list(spec.qs)}, t in {list(spec.ts)}), budget {spec.budget_name} = "
+                  f"{spec.budget.examples} examples each, seed {spec.seed}, on "
+                  f"{executor.description}; results in {directory}/")
+    started = time.perf_counter()
+    show = not args.no_progress and console.is_terminal
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                        disable=not show, transient=False)
+    task_id = progress.add_task("sweep", total=total, counts="")
+    last_line = [0.0]
+
+    def on_progress(p: SweepProgress) -> None:
+        counts = (f"valid {p.counts.get('valid', 0)} · invalid {p.counts.get('invalid', 0)} · "
+                  f"error {p.counts.get('error', 0)} · running {p.running}")
+        progress.update(task_id, completed=p.done, counts=counts)
+        now = time.perf_counter()
+        if not show and now - last_line[0] > 30:
+            last_line[0] = now
+            print(f"[{now - started:6.0f}s] {p.done}/{p.total} done: {counts}", flush=True)
+
+    try:
+        with progress:
+            outcome = run_sweep(spec, directory, resume=resume, executor=executor,
+                                example_db=args.example_db, shrink_seconds=args.shrink_seconds,
+                                on_progress=on_progress)
+    finally:
+        executor.shutdown(cancel=False)
+    return _finish(console, outcome)
+
+
+def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
+    given = spec_from_args(args) if (args.only or args.q or args.t) else None
+    if given is not None and not given.same_search(spec):
+        raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
+                              "the one in that directory; resume without --q/--t/--only")
+
+
+def _finish(console: Console, outcome: SweepOutcome) -> int:
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    found = Findings(outcome)
+    console.print(matrix_table(outcome))
+    if found.valid:
+        console.print(valid_table(found))
+    for line in families_lines(found):
+        console.print(escape(line))
+    report = write_markdown(found, outcome.directory / "report.md")
+    console.print(f"[bold]{escape(found.comparison.summary())}[/]")
+    console.print(f"report: {report}   results: {outcome.directory / 'results.jsonl'}   "
+                  f"counterexamples: {outcome.directory / 'counterexamples'}/")
+    if outcome.interrupted or not outcome.complete:
+        console.print(f"interrupted after {len(outcome.results)} of {outcome.total} "
+                      f"combinations; finish with: tssbqs-pbt sweep --resume {outcome.directory}")
+        return 3
+    console.print(f"done in {outcome.elapsed_s:.0f} s")
+    return 0
+

@@ -1,0 +1,217 @@
+"""The sweep's outputs for people: rich tables for the terminal and ``report.md`` for GitHub.
+
+Counterexamples are grouped by the schedule that produced them: each schedule found by search
+is shown once with its Mermaid chart, followed by every combination it broke (itself, then the
+neighbours it broke on replay), each linked to its own steps, chart, SVG and JSON replay.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.markup import escape
+from rich.table import Table
+
+from tssbqs_pbt.protocols.options import OPTION_TYPES, Design
+from tssbqs_pbt.sweep.families import (
+    Comparison,
+    Family,
+    compare_with_published,
+    describe_family,
+    group_families,
+    published_family,
+)
+from tssbqs_pbt.sweep.runner import SweepOutcome
+from tssbqs_pbt.sweep.work import CombinationResult
+
+__all__ = ["Findings", "findings", "matrix_table", "valid_table", "write_markdown"]
+
+_SHORT = {"P1 data consistency": "P1", "P2 data availability": "P2",
+          "P3 confidentiality of the private key": "P3", "protocol fault": "fault"}
+
+
+class Findings:
+    """Families and the comparison with SPEC.md §6, computed once from an outcome."""
+
+    def __init__(self, outcome: SweepOutcome) -> None:
+        self.outcome = outcome
+        self.space = outcome.spec.designs()
+        self.valid = [r.design for r in outcome.results if r.verdict == "valid"]
+        self.families: list[Family] = group_families(self.valid, self.space)
+        self.axes = {k: frozenset(getattr(d.options, k) for d in self.space)
+                     for k in OPTION_TYPES}
+        self.comparison: Comparison = compare_with_published(
+            self.valid, self.space, len(self.families), complete=outcome.complete)
+
+    def describe(self, family: Family) -> str:
+        spec = self.outcome.spec
+        return describe_family(family, n=spec.n, f=spec.f, axes=self.axes)
+
+
+def findings(outcome: SweepOutcome) -> Findings:
+    return Findings(outcome)
+
+
+def short_property(result: CombinationResult) -> str:
+    return _SHORT.get(result.property or "", result.property or "?")
+
+
+def matrix_table(outcome: SweepOutcome) -> Table:
+    """One row per (q, t): how many combinations are valid, broken (by property), unfinished."""
+    table = Table(title=f"Validity matrix, n={outcome.spec.n} f={outcome.spec.f} "
+                  f"({outcome.spec.budget.examples} examples per combination)")
+    for column in ("q", "t", "combinations", "valid", "invalid", "P1", "P2", "P3", "fault",
+                   "by search", "by reuse", "error", "not run"):
+        table.add_column(column, justify="right")
+    cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
+    for result in outcome.results:
+        cells[(result.design.q, result.design.t)].append(result)
+    per_cell = Counter((d.q, d.t) for d in outcome.spec.designs())
+    for (q, t), total in sorted(per_cell.items()):
+        rs = cells.get((q, t), [])
+        props = Counter(short_property(r) for r in rs if r.verdict == "invalid")
+        sources = Counter(r.source for r in rs if r.verdict == "invalid")
+        valid = sum(r.verdict == "valid" for r in rs)
+        table.add_row(str(q), str(t), str(total), f"[green]{valid}[/]" if valid else "0",
+                      str(sum(r.verdict == "invalid" for r in rs)),
+                      *(str(props.get(p, 0)) for p in ("P1", "P2", "P3", "fault")),
+                      str(sources.get("search", 0)), str(sources.get("reuse", 0)),
+                      str(sum(r.verdict == "error" for r in rs)), str(total - len(rs)))
+    return table
+
+
+def option_text(design: Design) -> str:
+    return " ".join(f"{k.upper()}={getattr(design.options, k).name}" for k in OPTION_TYPES)
+
+
+def valid_table(found: Findings) -> Table:
+    table = Table(title="Valid combinations (no violation within the budget)")
+    table.add_column("q", justify="right")
+    table.add_column("t", justify="right")
+    table.add_column("options", overflow="fold")
+    table.add_column("SPEC §6")
+    table.add_column("examples", justify="right")
+    by_key = {r.key: r for r in found.outcome.results}
+    for design in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
+        result = by_key[design.describe()]
+        label = published_family(design) or "[yellow]mixture[/]"
+        table.add_row(str(design.q), str(design.t), escape(option_text(design)), label,
+                      str(result.examples))
+    return table
+
+
+def families_lines(found: Findings) -> list[str]:
+    lines = []
+    for i, family in enumerate(found.families, start=1):
+        labels = Counter(published_family(d) or "other" for d in family.members)
+        tag = ", ".join(f"{k}: {v}" for k, v in sorted(labels.items()))
+        lines.append(f"family {i} ({len(family.members)} combinations; {tag}): "
+                     f"{found.describe(family)}")
+    return lines
+
+
+def write_markdown(found: Findings, path: Path) -> Path:
+    """``report.md``: summary, matrix, families, valid list, every counterexample."""
+    outcome = found.outcome
+    spec = outcome.spec
+    lines = [
+        f"# tssbqs-pbt sweep: n={spec.n}, f={spec.f}",
+        "",
+        f"- combinations: {outcome.total} (q in {list(spec.qs)}, t in {list(spec.ts)}, "
+        f"pinned: {', '.join(f'{k.upper()}={v.name}' for k, v in spec.pins.items()) or 'none'})",
+        f"- budget: {spec.budget_name} = {spec.budget.examples} examples of at most "
+        f"{spec.budget.steps} rules per combination; seed {spec.seed}",
+        f"- finished: {len(outcome.results)} of {outcome.total}"
+        + (" (interrupted: resume with `tssbqs-pbt sweep --resume "
+           f"{outcome.directory}`)" if not outcome.complete else ""),
+        f"- verdicts: {', '.join(f'{k} {v}' for k, v in sorted(outcome.counts().items()))}",
+        f"- ran on: {outcome.executor}; this run {outcome.elapsed_s:.0f} s"
+        + (f" ({outcome.resumed} combinations finished earlier)" if outcome.resumed else ""),
+        "",
+        f"**{found.comparison.summary()}**",
+        "",
+        "A *valid* verdict means no violation in the stated budget, not a proof. Every *invalid* "
+        "verdict links its counterexample; `tssbqs-pbt replay FILE` re-runs it.",
+        "",
+        "## Matrix",
+        "",
+        "| q | t | combinations | valid | invalid | P1 | P2 | P3 | fault | by search | by reuse "
+        "| error |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    per_cell = Counter((d.q, d.t) for d in found.space)
+    cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
+    for r in outcome.results:
+        cells[(r.design.q, r.design.t)].append(r)
+    for (q, t), total in sorted(per_cell.items()):
+        rs = cells.get((q, t), [])
+        props = Counter(short_property(r) for r in rs if r.verdict == "invalid")
+        sources = Counter(r.source for r in rs if r.verdict == "invalid")
+        lines.append(
+            f"| {q} | {t} | {total} | {sum(r.verdict == 'valid' for r in rs)} | "
+            f"{sum(r.verdict == 'invalid' for r in rs)} | "
+            + " | ".join(str(props.get(p, 0)) for p in ("P1", "P2", "P3", "fault"))
+            + f" | {sources.get('search', 0)} | {sources.get('reuse', 0)} | "
+            f"{sum(r.verdict == 'error' for r in rs)} |")
+    lines += ["", "## Families of the valid set", ""]
+    lines += [f"- {line}" for line in families_lines(found)] or ["- (no valid combination)"]
+    lines += ["", "## Valid combinations", "",
+              "| q | t | options | SPEC §6 | examples searched |", "|---|---|---|---|---|"]
+    by_key = {r.key: r for r in outcome.results}
+    for d in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
+        lines.append(f"| {d.q} | {d.t} | {option_text(d)} | {published_family(d) or 'mixture'} "
+                     f"| {by_key[d.describe()].examples} |")
+    errors = [r for r in outcome.results if r.verdict == "error"]
+    if errors:
+        lines += ["", "## Errors", ""]
+        lines += [f"- `{r.key}`: {(r.error or '').splitlines()[0]}" for r in errors]
+    lines += ["", "## Counterexamples", ""]
+    lines += _counterexample_sections(outcome.results, outcome.directory)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _link(result: CombinationResult, kind: str, text: str) -> str:
+    target = result.files.get(kind)
+    return f"[{text}]({target})" if target else text
+
+
+def _counterexample_sections(results: Sequence[CombinationResult], root: Path) -> list[str]:
+    invalid = [r for r in results if r.verdict == "invalid"]
+    origins = [r for r in invalid if r.source == "search"]
+    followers: dict[str, list[CombinationResult]] = defaultdict(list)
+    for r in invalid:
+        if r.source == "reuse":
+            followers[r.reused_from or ""].append(r)
+    lines: list[str] = []
+    for number, origin in enumerate(origins, start=1):
+        lines += [
+            f"### {number}. {short_property(origin)} ({origin.clause}) — `{origin.key}`",
+            "",
+            f"Found by search ({origin.tactic} tactic), shrunk to {origin.steps} steps; "
+            f"{_link(origin, 'steps', 'numbered steps')} · {_link(origin, 'svg', 'SVG chart')} · "
+            f"{_link(origin, 'replay', 'JSON replay')} · {_link(origin, 'test', 'regression test')}"
+            + (" · confirmed by replay" if origin.confirmed else " · NOT confirmed by replay"),
+            "",
+        ]
+        mermaid = origin.files.get("mermaid")
+        if mermaid and (root / mermaid).exists():
+            lines += ["```mermaid", (root / mermaid).read_text(encoding="utf-8").rstrip(), "```",
+                      ""]
+        reused = followers.pop(origin.key, [])
+        if reused:
+            lines += [f"The same schedule, replayed, also broke {len(reused)} neighbouring "
+                      "combination(s) (each confirmed by its own replay file):", ""]
+            lines += [f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), "
+                      f"{r.steps} steps · {_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}"
+                      for r in reused]
+            lines.append("")
+    for origin_key, rest in sorted(followers.items()):
+        lines += [f"### Reused from `{origin_key or 'an earlier run'}`", ""]
+        lines += [f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), "
+                  f"{r.steps} steps · {_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}"
+                  for r in rest]
+        lines.append("")
+    return lines
