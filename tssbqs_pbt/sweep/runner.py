@@ -2,9 +2,12 @@
 
 Combinations run in a fixed order; each task carries the library schedules nearest to it
 (ranked when it is handed out), so a schedule found on one combination is tried first on its
-neighbours.  Every finished combination is appended to ``results.jsonl`` before anything else
-happens to it; Ctrl-C (``KeyboardInterrupt``) stops the workers and returns what is done, and
-``resume=True`` skips every combination already in the directory.
+neighbours.  The budget is spent in stages: every combination first gets a quarter of it,
+schedules found meanwhile are replayed on every combination still valid, and only those get
+the rest (then one more reuse pass).  Every result is appended to ``results.jsonl`` before
+anything else happens to it (a later stage's line supersedes a provisional "valid" one);
+Ctrl-C (``KeyboardInterrupt``) stops the workers and returns what is done, and ``resume=True``
+skips every combination already finished, continuing provisional ones where they stopped.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import attrs
 
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.machine import Tactic
+from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.executors import Executor, make_executor
 from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec, combination_key, combination_seed
@@ -41,6 +45,7 @@ class Progress:
     running: int
     counts: dict[str, int]  # verdict -> how many (this run and resumed)
     last: CombinationResult | None
+    stage: str = ""
 
 
 @attrs.frozen
@@ -58,7 +63,8 @@ class SweepOutcome:
 
     @property
     def complete(self) -> bool:
-        return len(self.results) == self.total
+        return (not self.interrupted and len(self.results) == self.total
+                and all(_final(r, self.spec.budget.examples) for r in self.results))
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(r.verdict for r in self.results))
@@ -104,8 +110,10 @@ def run_sweep(
     library = Library()
     for entry in library_entries(list(finished.values())):
         library.add(entry)
+    full = spec.budget.examples
+    first = _first_stage(full)
     todo = [i for i, d in enumerate(designs) if combination_key(d) not in finished]
-    resumed = len(designs) - len(todo)
+    resumed = sum(1 for r in finished.values() if _final(r, full))
     counts = Counter(r.verdict for r in finished.values())
     started = time.perf_counter()
     own_executor = executor is None
@@ -113,45 +121,62 @@ def run_sweep(
     log = ResultsLog(folder)
     pending: dict[Any, int] = {}
     interrupted = False
+    stage = [""]
 
     def report(last: CombinationResult | None) -> None:
         if on_progress is not None:
-            on_progress(Progress(len(finished), len(designs), len(pending), dict(counts), last))
+            done = sum(1 for r in finished.values() if _final(r, full))
+            on_progress(Progress(done, len(designs), len(pending), dict(counts), last,
+                                 stage[0]))
 
-    def task(index: int, *, closing: bool = False) -> Task:
+    def task(index: int, examples: int, mode: str) -> Task:
         design = designs[index]
-        return Task(index, design, combination_seed(spec.seed, combination_key(design)),
-                    spec.budget,
-                    tuple(library.candidates(design, candidates * (2 if closing else 1))),
-                    str(folder), example_db, shrink_seconds, reuse_only=closing)
+        seed = combination_seed(spec.seed + (mode == "rest"), combination_key(design))
+        limit = candidates * (2 if mode == "reuse" else 1)
+        return Task(index, design, seed, Budget(max(1, examples), spec.budget.steps),
+                    tuple(library.candidates(design, limit)), str(folder), example_db,
+                    shrink_seconds, reuse_only=mode == "reuse")
 
-    def run(indices: list[int], *, closing: bool) -> None:
+    def run(indices: list[int], examples: int, mode: str, label: str) -> None:
+        stage[0] = label
+        report(None)
         queue = list(reversed(indices))
         depth = max(2, executor.workers * 2)
         while queue or pending:
             while queue and len(pending) < depth:
                 index = queue.pop()
-                pending[executor.submit(run_combination, task(index, closing=closing))] = index
+                pending[executor.submit(run_combination, task(index, examples, mode))] = index
             for future in executor.wait_any(set(pending), timeout=0.5):
                 pending.pop(future)
                 result = executor.result(future)
-                if closing and result.verdict != "invalid":
+                before = finished.get(result.key)
+                if mode == "reuse" and result.verdict != "invalid":
                     continue  # still valid: its line stands
+                if before is not None:
+                    result = _carry(before, result)
+                    counts[before.verdict] -= 1
                 log.append(result)  # saved before it is reported
-                if result.key in finished:
-                    counts[finished[result.key].verdict] -= 1
                 finished[result.key] = result
                 counts[result.verdict] += 1
                 _learn(library, result)
                 report(result)
 
-    report(None)
+    def still_valid(*, provisional: bool) -> list[int]:
+        return sorted(r.index for r in finished.values() if r.verdict == "valid"
+                      and (not provisional or r.budget.examples < full))
+
     try:
-        run(todo, closing=False)
-        # closing pass: schedules found late are offered to every combination still valid,
-        # so a verdict does not depend on the order in which the workers found things
-        run(sorted(r.index for r in finished.values() if r.verdict == "valid"),
-            closing=True)
+        # 1. every combination with a first share of the budget: cheap violations are found
+        #    early and their schedules spread to the neighbours by reuse
+        run(todo, first, "search", f"search ({first} examples)")
+        # 2. schedules found late are offered to every combination still valid, so a verdict
+        #    does not depend on the order in which the workers found things
+        run(still_valid(provisional=False), 0, "reuse", "reuse pass")
+        # 3. the rest of the budget for the combinations still valid, then reuse once more
+        if first < full:
+            run(still_valid(provisional=True), full - first, "rest",
+                f"search (+{full - first} examples)")
+            run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -162,6 +187,28 @@ def run_sweep(
     return SweepOutcome(spec, folder, tuple(ordered), len(designs), interrupted,
                         time.perf_counter() - started, resumed, executor.description,
                         executor.workers, tuple(warnings))
+
+
+def _first_stage(examples: int) -> int:
+    """The first stage's share of the budget: a quarter (all of it for small budgets)."""
+    return examples if examples < 100 else examples // 4
+
+
+def _final(result: CombinationResult, full: int) -> bool:
+    return result.verdict != "valid" or result.budget.examples >= full
+
+
+def _carry(before: CombinationResult, after: CombinationResult) -> CombinationResult:
+    """A later stage's result of a combination, counting what the earlier stages searched."""
+    if after.verdict == "valid" and after.source == "unchanged":
+        return before
+    return attrs.evolve(
+        after,
+        budget=Budget(before.budget.examples + after.budget.examples, after.budget.steps),
+        examples=before.examples + after.examples,
+        kernel_steps=before.kernel_steps + after.kernel_steps,
+        elapsed_s=before.elapsed_s + after.elapsed_s,
+    )
 
 
 def _learn(library: Library, result: CombinationResult) -> None:
