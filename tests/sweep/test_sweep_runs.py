@@ -145,3 +145,37 @@ def test_dask_local_cluster_gives_the_same_matrix(tmp_path: Path) -> None:
     for result in outcome.results:
         if result.verdict == "invalid":
             assert replay_counterexample(tmp_path / result.files["replay"]).confirmed
+
+
+@pytest.mark.skipif(os.environ.get("TSSBQS_PBT_SKIP_DASK") == "1", reason="asked to skip Dask")
+def test_scheduler_address_runs_on_an_existing_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    spec = SweepSpec(qs=(3,), ts=(1,), pins=parse_pins([*PINS, "REQUEST_DEDUP=OFF"]),
+                     budget=Budget(20), budget_name="20", seed=3)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        executor = make_executor(scheduler=cluster.scheduler_address)
+        try:
+            outcome = run_sweep(spec, tmp_path, executor=executor, shrink_seconds=5)
+        finally:
+            executor.shutdown(cancel=False)
+    assert outcome.executor.startswith("Dask cluster at tcp://127.0.0.1")
+    assert [r.verdict for r in outcome.results] == ["invalid", "invalid"]
+    assert all(r.confirmed for r in outcome.results)
+
+
+def test_example_db_flags() -> None:
+    from tssbqs_pbt.errors import InvalidArgument
+    from tssbqs_pbt.sweep.work import open_example_db
+
+    with pytest.raises(InvalidArgument, match="use a directory path or redis://"):
+        open_example_db("ftp://example.org/db")
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        with pytest.raises(InvalidArgument, match=r"pip install 'tssbqs-pbt\[redis\]'"):
+            open_example_db("redis://127.0.0.1:6379")
+    else:
+        from hypothesis.extra.redis import RedisExampleDatabase
+
+        assert isinstance(open_example_db("redis://127.0.0.1:6379"), RedisExampleDatabase)
