@@ -58,27 +58,40 @@ def short_property(result: CombinationResult) -> str:
     return _SHORT.get(result.property or "", result.property or "?")
 
 
+_COLUMNS = ("q", "t", "combinations", "valid", "invalid", "P1", "P2", "P3", "fault",
+            "by search", "by reuse", "error", "not finished")
+
+
+def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
+    """Per (q, t): combinations, valid, invalid, P1, P2, P3, fault, by search, by reuse, error,
+    not finished (counts; provisional "valid" verdicts of an interrupted sweep included)."""
+    cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
+    for result in outcome.results:
+        cells[(result.design.q, result.design.t)].append(result)
+    rows = []
+    for (q, t), total in sorted(Counter((d.q, d.t) for d in outcome.spec.designs()).items()):
+        rs = cells.get((q, t), [])
+        invalid = [r for r in rs if r.verdict == "invalid"]
+        props = Counter(short_property(r) for r in invalid)
+        sources = Counter(r.source for r in invalid)
+        rows.append((q, t, total, sum(r.verdict == "valid" for r in rs), len(invalid),
+                     *(props.get(p, 0) for p in ("P1", "P2", "P3", "fault")),
+                     sources.get("search", 0), sources.get("reuse", 0),
+                     sum(r.verdict == "error" for r in rs), total - len(rs)))
+    return rows
+
+
 def matrix_table(outcome: SweepOutcome) -> Table:
     """One row per (q, t): how many combinations are valid, broken (by property), unfinished."""
     table = Table(title=f"Validity matrix, n={outcome.spec.n} f={outcome.spec.f} "
                   f"({outcome.spec.budget.examples} examples per combination)")
-    for column in ("q", "t", "combinations", "valid", "invalid", "P1", "P2", "P3", "fault",
-                   "by search", "by reuse", "error", "not run"):
+    for column in _COLUMNS:
         table.add_column(column, justify="right")
-    cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
-    for result in outcome.results:
-        cells[(result.design.q, result.design.t)].append(result)
-    per_cell = Counter((d.q, d.t) for d in outcome.spec.designs())
-    for (q, t), total in sorted(per_cell.items()):
-        rs = cells.get((q, t), [])
-        props = Counter(short_property(r) for r in rs if r.verdict == "invalid")
-        sources = Counter(r.source for r in rs if r.verdict == "invalid")
-        valid = sum(r.verdict == "valid" for r in rs)
-        table.add_row(str(q), str(t), str(total), f"[green]{valid}[/]" if valid else "0",
-                      str(sum(r.verdict == "invalid" for r in rs)),
-                      *(str(props.get(p, 0)) for p in ("P1", "P2", "P3", "fault")),
-                      str(sources.get("search", 0)), str(sources.get("reuse", 0)),
-                      str(sum(r.verdict == "error" for r in rs)), str(total - len(rs)))
+    for row in matrix_rows(outcome):
+        cells = [str(v) for v in row]
+        if row[3]:
+            cells[3] = f"[green]{row[3]}[/]"
+        table.add_row(*cells)
     return table
 
 
@@ -137,24 +150,10 @@ def write_markdown(found: Findings, path: Path) -> Path:
         "",
         "## Matrix",
         "",
-        "| q | t | combinations | valid | invalid | P1 | P2 | P3 | fault | by search | by reuse "
-        "| error |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| " + " | ".join(_COLUMNS) + " |",
+        "|" + "---|" * len(_COLUMNS),
     ]
-    per_cell = Counter((d.q, d.t) for d in found.space)
-    cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
-    for r in outcome.results:
-        cells[(r.design.q, r.design.t)].append(r)
-    for (q, t), total in sorted(per_cell.items()):
-        rs = cells.get((q, t), [])
-        props = Counter(short_property(r) for r in rs if r.verdict == "invalid")
-        sources = Counter(r.source for r in rs if r.verdict == "invalid")
-        lines.append(
-            f"| {q} | {t} | {total} | {sum(r.verdict == 'valid' for r in rs)} | "
-            f"{sum(r.verdict == 'invalid' for r in rs)} | "
-            + " | ".join(str(props.get(p, 0)) for p in ("P1", "P2", "P3", "fault"))
-            + f" | {sources.get('search', 0)} | {sources.get('reuse', 0)} | "
-            f"{sum(r.verdict == 'error' for r in rs)} |")
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in matrix_rows(outcome)]
     lines += ["", "## Families of the valid set", ""]
     lines += [f"- {line}" for line in families_lines(found)] or ["- (no valid combination)"]
     lines += ["", "## Valid combinations", "",
