@@ -24,6 +24,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Unsatisfiable
 from hypothesis.internal.conjecture import engine as _engine
+from hypothesis.reporting import with_reporter
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     get_state_machine_test,
@@ -120,6 +121,7 @@ class SearchResult:
     elapsed_s: float
     tactics: tuple[Tactic, ...]
     kernel_steps: int = 0  # kernel steps executed over all runs
+    shrink_cut: bool = False  # shrinking stopped at the time bound (the best shrink is kept)
 
     @property
     def found(self) -> bool:
@@ -164,6 +166,7 @@ def search(
         examples[1] += len(world.steps)
 
     share = max(1, budget.examples // max(1, len(tactics)))
+    notes: list[object] = []  # Hypothesis's own messages: the result says what matters
     tried: list[Tactic] = []
     for tactic in tactics:
         tried.append(tactic)
@@ -183,7 +186,7 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            with _shrink_limit(shrink_seconds):
+            with _shrink_limit(shrink_seconds), with_reporter(notes.append):
                 _run_machine(machine, _database_key(protocol, config, tactic), settings(
                     max_examples=share, stateful_step_count=budget.steps, deadline=None,
                     database=database, report_multiple_bugs=False, print_blob=False,
@@ -204,7 +207,8 @@ def search(
                 found = attrs.evolve(found, path=path, report=report)
             return SearchResult(protocol.name, config, budget, seed, found, examples[0],
                                 first[0] if first else None, time.perf_counter() - started,
-                                tuple(tried), examples[1])
+                                tuple(tried), examples[1],
+                                any("stopped because" in str(note) for note in notes))
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
 

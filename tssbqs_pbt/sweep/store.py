@@ -16,14 +16,14 @@ from typing import IO, Any
 
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
 from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.protocols.options import parse_design
+from tssbqs_pbt.protocols.options import OPTION_TYPES, parse_design
 from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.library import LibraryEntry
-from tssbqs_pbt.sweep.space import SweepSpec, combination_key
+from tssbqs_pbt.sweep.space import SweepSpec
 from tssbqs_pbt.sweep.work import CombinationResult
 
-__all__ = ["ResultsLog", "load_results", "read_manifest", "result_from_json", "result_to_json",
-           "write_manifest"]
+__all__ = ["ResultsLog", "library_entries", "load_results", "read_manifest", "result_from_json",
+           "result_to_json", "write_manifest"]
 
 MANIFEST = "sweep.json"
 RESULTS = "results.jsonl"
@@ -62,7 +62,7 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
         "index": result.index,
         "n": result.design.n, "f": result.design.f, "q": result.design.q, "t": result.design.t,
         "options": {name.upper(): getattr(result.design.options, name).name
-                    for name in sorted(attrs_names())},
+                    for name in sorted(OPTION_TYPES)},
         "verdict": result.verdict,
         "property": result.property,
         "clause": result.clause,
@@ -73,6 +73,7 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
         "choices": result.choices.hex() if result.choices is not None else None,
         "files": dict(sorted(result.files.items())),
         "confirmed": result.confirmed,
+        "shrink_cut": result.shrink_cut,
         "budget": {"examples": result.budget.examples, "steps": result.budget.steps},
         "searched_examples": result.examples,
         "kernel_steps": result.kernel_steps,
@@ -82,12 +83,6 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
                             if result.first_failure_s is not None else None),
         "error": result.error,
     }
-
-
-def attrs_names() -> tuple[str, ...]:
-    from tssbqs_pbt.protocols.options import OPTION_TYPES
-
-    return tuple(OPTION_TYPES)
 
 
 def result_from_json(data: dict[str, Any]) -> CombinationResult:
@@ -102,6 +97,7 @@ def result_from_json(data: dict[str, Any]) -> CombinationResult:
         source=data.get("source"), reused_from=data.get("reused_from"), tactic=data.get("tactic"),
         choices=bytes.fromhex(data["choices"]) if data.get("choices") else None,
         files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
+        shrink_cut=bool(data.get("shrink_cut", False)),
         error=data.get("error"),
     )
 
@@ -163,4 +159,3 @@ def library_entries(results: list[CombinationResult]) -> list[LibraryEntry]:
     return out
 
 
-__all__ += ["combination_key", "library_entries"]

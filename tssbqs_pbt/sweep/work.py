@@ -63,6 +63,7 @@ class CombinationResult:
     choices: bytes | None = None  # the schedule as Hypothesis choices (for reuse)
     files: dict[str, str] = attrs.field(factory=dict)  # relative to the sweep directory
     confirmed: bool | None = None  # replayed from its JSON file to the same violation
+    shrink_cut: bool = False  # shrinking stopped at --shrink-seconds (not fully minimal)
     error: str | None = None
 
     @builtins.property
@@ -182,5 +183,5 @@ def _found(task: Task, result: SearchResult, out: Path, started: float, runs: in
         choices=choices,
         files={k: str(Path(v).relative_to(out)) if Path(v).is_relative_to(out) else str(v)
                for k, v in files.items()},
-        confirmed=confirmed,
+        confirmed=confirmed, shrink_cut=result.shrink_cut,
     )
