@@ -190,6 +190,16 @@ class Design:
     def describe(self) -> str:
         return f"n={self.n} f={self.f} q={self.q} t={self.t} {self.options.describe()}"
 
+    def representative(self) -> Design:
+        """The design that behaves exactly like this one, with unused options at their first
+        value: one-phase reads never ask a server to sign a collected datum, so READ_GUARD is
+        not consulted when READ_SHAPE=ONE_PHASE.  (The two protocols differ only in name.)"""
+        if self.options.read_shape is ReadShape.ONE_PHASE:
+            first = next(iter(ReadGuard))
+            if self.options.read_guard is not first:
+                return attrs.evolve(self, options=attrs.evolve(self.options, read_guard=first))
+        return self
+
 
 def parse_design(text: str) -> Design:
     """The inverse of :meth:`Design.describe`: ``"n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ..."``.

@@ -179,3 +179,26 @@ def test_example_db_flags() -> None:
         from hypothesis.extra.redis import RedisExampleDatabase
 
         assert isinstance(open_example_db("redis://127.0.0.1:6379"), RedisExampleDatabase)
+
+
+def test_designs_that_behave_alike_share_a_search(tmp_path: Path) -> None:
+    """One-phase reads never consult READ_GUARD: such designs take their representative's
+    verdict — a counterexample is replayed into their own file, "valid" names where it was
+    searched."""
+    pins = [p for p in PINS if not p.startswith("READ_")] + ["DELEGATES=F_PLUS_ONE",
+                                                              "REQUEST_DEDUP=OFF"]
+    spec = SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(pins), budget=Budget(30),
+                     budget_name="30", seed=2)
+    outcome = run_sweep(spec, tmp_path, executor=make_executor(workers=2), shrink_seconds=5)
+    assert outcome.complete and outcome.total == 12
+    aliases = [r for r in outcome.results if r.design.representative() != r.design]
+    assert len(aliases) == 4
+    for alias in aliases:
+        rep = next(r for r in outcome.results if r.design == alias.design.representative())
+        assert alias.verdict == rep.verdict
+        if alias.verdict == "valid":
+            assert alias.source == "alias" and alias.reused_from == rep.key
+            assert alias.examples == rep.examples
+        else:
+            assert alias.confirmed and alias.files["replay"] != rep.files["replay"]
+            assert replay_counterexample(tmp_path / alias.files["replay"]).confirmed

@@ -160,8 +160,11 @@ def write_markdown(found: Findings, path: Path) -> Path:
               "| q | t | options | SPEC §6 | examples searched |", "|---|---|---|---|---|"]
     by_key = {r.key: r for r in outcome.results}
     for d in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
+        result = by_key[d.describe()]
+        searched = (f"{result.examples} (on the identical design `{result.reused_from}`)"
+                    if result.source == "alias" else str(result.examples))
         lines.append(f"| {d.q} | {d.t} | {option_text(d)} | {published_family(d) or 'mixture'} "
-                     f"| {by_key[d.describe()].examples} |")
+                     f"| {searched} |")
     errors = [r for r in outcome.results if r.verdict == "error"]
     if errors:
         lines += ["", "## Errors", ""]

@@ -113,6 +113,11 @@ def run_sweep(
     full = spec.budget.examples
     first = _first_stage(full)
     todo = [i for i, d in enumerate(designs) if combination_key(d) not in finished]
+    keys = {combination_key(d) for d in designs}
+    # a design that behaves exactly like another one of the space is decided by it (below)
+    aliases = [i for i in todo if designs[i].representative() != designs[i]
+               and combination_key(designs[i].representative()) in keys]
+    todo = [i for i in todo if i not in set(aliases)]
     resumed = sum(1 for r in finished.values() if _final(r, full))
     counts = Counter(r.verdict for r in finished.values())
     started = time.perf_counter()
@@ -129,13 +134,16 @@ def run_sweep(
             on_progress(Progress(done, len(designs), len(pending), dict(counts), last,
                                  stage[0]))
 
+    extra: dict[int, tuple[LibraryEntry, ...]] = {}
+
     def task(index: int, examples: int, mode: str) -> Task:
         design = designs[index]
         seed = combination_seed(spec.seed + (mode == "rest"), combination_key(design))
         limit = candidates * (2 if mode == "reuse" else 1)
+        offered = extra.get(index, ()) + tuple(library.candidates(design, limit))
         return Task(index, design, seed, Budget(max(1, examples), spec.budget.steps),
-                    tuple(library.candidates(design, limit)), str(folder), example_db,
-                    shrink_seconds, reuse_only=mode == "reuse")
+                    offered, str(folder), example_db, shrink_seconds,
+                    reuse_only=mode == "reuse")
 
     def run(indices: list[int], examples: int, mode: str, label: str) -> None:
         stage[0] = label
@@ -163,7 +171,32 @@ def run_sweep(
 
     def still_valid(*, provisional: bool) -> list[int]:
         return sorted(r.index for r in finished.values() if r.verdict == "valid"
-                      and (not provisional or r.budget.examples < full))
+                      and r.source != "alias" and (not provisional or r.budget.examples < full))
+
+    def settle_aliases() -> None:
+        replays, fallback = [], []
+        for index in aliases:
+            key = combination_key(designs[index])
+            if key in finished and _final(finished[key], full):
+                continue
+            rep = finished.get(combination_key(designs[index].representative()))
+            if rep is None or not _final(rep, full) or rep.verdict == "error":
+                fallback.append(index)
+            elif rep.verdict == "valid":
+                alias = attrs.evolve(rep, index=index, design=designs[index], source="alias",
+                                     reused_from=rep.key, files={}, elapsed_s=0.0)
+                log.append(alias)
+                finished[key] = alias
+                counts["valid"] += 1
+                report(alias)
+            else:
+                if rep.choices is not None and rep.tactic is not None:
+                    extra[index] = (LibraryEntry(Tactic(rep.tactic), rep.choices, rep.design,
+                                                 rep.property or ""),)
+                replays.append(index)
+        run(replays, 0, "reuse", "aliases: replaying their representative's counterexample")
+        fallback += [i for i in replays if combination_key(designs[i]) not in finished]
+        run(sorted(fallback), full, "search", "aliases: search")
 
     try:
         # 1. every combination with a first share of the budget: cheap violations are found
@@ -177,6 +210,9 @@ def run_sweep(
             run(still_valid(provisional=True), full - first, "rest",
                 f"search (+{full - first} examples)")
             run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
+        # 4. designs that behave exactly like another one take its verdict: a counterexample
+        #    is replayed into their own file; "valid" is stated as searched on the other one
+        settle_aliases()
     except KeyboardInterrupt:
         interrupted = True
     finally:
