@@ -31,7 +31,8 @@ def test_one_phase_reads_ignore_the_read_guard(t: int, guard: ReadGuard) -> None
     options = FAMILY_C_OPTIONS.with_(read_shape=ReadShape.ONE_PHASE, read_guard=guard)
     design = Design(4, 1, 3, t, options)
     rep = design.representative()
-    assert rep.options.read_guard is ReadGuard.NONE and rep.options.read_shape is ReadShape.ONE_PHASE
+    assert rep.options.read_guard is ReadGuard.NONE
+    assert rep.options.read_shape is ReadShape.ONE_PHASE
     runs = [(_trace_without_name(design, seed), _trace_without_name(rep, seed))
             for seed in (1, 2, 3)]
     assert all(a == b for a, b in runs)  # the same adversary choices give the same runs
