@@ -33,7 +33,7 @@ from tssbqs_pbt.machine import (
     Tactic,
     make_machine,
 )
-from tssbqs_pbt.properties import Verdict, check_all
+from tssbqs_pbt.properties import Property, Verdict, check_all
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 from tssbqs_pbt.report import ReportFiles, write_report
@@ -131,8 +131,10 @@ def search(
     save_dir: str | Path | None = None,
     database: ExampleDatabase | str | Path | None = None,
     shrink: bool = True,
+    properties: frozenset[Property] | None = None,
 ) -> SearchResult:
-    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``."""
+    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``;
+    ``properties`` restricts the search to some of them (protocol crashes always count)."""
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -165,7 +167,7 @@ def search(
 
         setup = SearchSetup(
             protocol, config, declarations, scheme=scheme, signed_value=signed_value,
-            tactic=tactic, on_failure=failed, on_example=count,
+            tactic=tactic, on_failure=failed, on_example=count, properties=properties,
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
