@@ -10,6 +10,8 @@ configures, the search machinery when a test first calls :func:`tssbqs_pbt.check
   summary;
 - the marker ``@pytest.mark.tssbqs(budget=..., crypto=..., n=..., f=..., ...)`` overrides them
   for one test; the fixture ``tssbqs`` gives that test's settings (``.report_dir`` included);
+- the report directory is never collected (its regression tests pin bugs, see
+  :mod:`tssbqs_pbt.report.regression`);
 - a failing ``check()`` shows the shrunk report, not a traceback; the terminal summary lists
   every counterexample saved in the session (also under ``pytest -n``, through the reports).
 """
@@ -27,6 +29,7 @@ import pytest
 __all__ = [
     "pytest_addoption",
     "pytest_configure",
+    "pytest_ignore_collect",
     "pytest_report_header",
     "pytest_runtest_call",
     "pytest_runtest_makereport",
@@ -98,6 +101,15 @@ def pytest_report_header(config: pytest.Config) -> str:
     return line
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Never collect the report directory: its generated regression tests pass only while the
+    bug is present (copy one into your tests to pin a bug on purpose)."""
+    report_dir = config.stash[_SETTINGS].report_dir
+    if collection_path == report_dir or report_dir in collection_path.parents:
+        return True
+    return None
+
+
 def _item_settings(item: pytest.Item) -> Any:
     from tssbqs_pbt.errors import InvalidArgument
 
@@ -135,22 +147,24 @@ def pytest_runtest_makereport(
     report = yield
     if call.excinfo is not None and report.failed and _ours(call.excinfo):
         error = call.excinfo.value
-        checking = sys.modules.get("tssbqs_pbt.checking")
-        if checking is not None and isinstance(error, checking.CheckFailed):
+        if _is(error, "tssbqs_pbt.checking", "CheckFailed"):
             report.longrepr = str(error)
         else:
             report.longrepr = f"{type(error).__name__}: {error}"
     return report
 
 
+def _is(error: BaseException, module: str, name: str) -> bool:
+    """``isinstance`` by name, without importing ``module`` (or trusting ``sys.modules``)."""
+    return any(c.__module__ == module and c.__name__ == name for c in type(error).__mro__)
+
+
 def _ours(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
     """A framework error raised by check()/check_protocol(), or a failed check."""
-    errors = sys.modules.get("tssbqs_pbt.errors")
-    checking = sys.modules.get("tssbqs_pbt.checking")
     error = excinfo.value
-    if checking is not None and isinstance(error, checking.CheckFailed):
+    if _is(error, "tssbqs_pbt.checking", "CheckFailed"):
         return True
-    if errors is None or not isinstance(error, errors.TssbqsError):
+    if not _is(error, "tssbqs_pbt.errors", "TssbqsError"):
         return False
     tb: TracebackType | None = excinfo.tb
     while tb is not None:

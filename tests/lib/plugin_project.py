@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-TUTORIAL = Path(__file__).parent / "tutorial_pkg"
+TUTORIAL = Path(__file__).resolve().parents[1] / "plugin" / "tutorial_pkg"
 BUG = "needed = 1  # BUG: trusts the first answer; must wait for a quorum (ctx.config.q)"
 FIX = "needed = ctx.config.q  # fixed: a quorum of answers"
 
@@ -20,7 +20,7 @@ register(quorum_register.SPEC, replace=True)
 
 def tutorial_source(*, fixed: bool = False) -> str:
     source = (TUTORIAL / "quorum_register.py").read_text(encoding="utf-8")
-    assert BUG in source, "the tutorial protocol lost its BUG line; update plugin_helpers.BUG"
+    assert BUG in source, "the tutorial protocol lost its BUG line; update plugin_project.BUG"
     return source.replace(BUG, FIX) if fixed else source
 
 
