@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from hypothesis.errors import Flaky
 
 from tssbqs_pbt.check_settings import CheckSettings, active, record
 from tssbqs_pbt.conformance import Conformance, as_spec, preflight
 from tssbqs_pbt.crypto import get_scheme
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
@@ -72,11 +73,20 @@ def check(
     ready = preflight(spec, settings.n, settings.f)
     wanted = _properties(properties)
     chosen = budget if isinstance(budget, Budget) else _budget(settings)
-    result = search(
-        ready.protocol, ready.config, declarations=ready.declarations, budget=chosen,
-        seed=settings.seed, scheme=_scheme(settings), save_dir=settings.report_dir,
-        database=_database(settings, ready, wanted), properties=None if wanted == ALL else wanted,
-    )
+    try:
+        result = search(
+            ready.protocol, ready.config, declarations=ready.declarations, budget=chosen,
+            seed=settings.seed, scheme=_scheme(settings), save_dir=settings.report_dir,
+            database=_database(settings, ready, wanted),
+            properties=None if wanted == ALL else wanted,
+        )
+    except Flaky as exc:
+        raise InvalidProtocol(
+            f"protocol {ready.protocol.name!r} is not deterministic: Hypothesis ran the same "
+            f"schedule twice and the protocol behaved differently ({type(exc).__name__}); "
+            "handlers must be pure — no randomness, clocks, global counters, iteration over "
+            "sets or state kept outside the state they return"
+        ) from None
     if settings.statistics:
         record("statistics", protocol=ready.protocol.name, examples=result.examples,
                kernel_steps=result.kernel_steps, seconds=f"{result.elapsed_s:.2f}",

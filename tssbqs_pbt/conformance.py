@@ -98,6 +98,7 @@ def preflight(spec: ProtocolSpec, n: int = 4, f: int = 1) -> Conformance:
     notes = _check_declarations(spec.name, declarations)
     honest = SystemConfig(n=n, f=f, q=q, t=t)
     first = _honest_run(spec, n, f, honest)
+    _listed(spec.name, protocol, first)
     second = _honest_run(spec, n, f, honest)
     _same(spec.name, first, second)
     _survives(spec.name, protocol, first)
@@ -167,13 +168,7 @@ def _honest_run(spec: ProtocolSpec, n: int, f: int, config: SystemConfig) -> Wor
             if world.pending or len(world.pool):
                 step(world, Drain(max_deliveries=5_000))
             if world.pending:
-                waiting = ", ".join(f"{op}" for op in world.pending.values())
-                raise InvalidProtocol(
-                    f"protocol {spec.name!r} does not survive the honest no-fault schedule: "
-                    f"with every server correct and every message delivered, {waiting} never "
-                    "completed; a client must emit Complete(op, result) once it has its "
-                    "answers (check the number of replies it waits for)"
-                )
+                break  # reported by _survives, after the message types
     except ProtocolFault as fault:
         raise InvalidProtocol(
             f"{fault} in the honest no-fault schedule; a handler must return (new_state, "
@@ -199,7 +194,7 @@ def _same(name: str, first: World, second: World) -> None:
         )
 
 
-def _survives(name: str, protocol: StorageProtocol, world: World) -> None:
+def _listed(name: str, protocol: StorageProtocol, world: World) -> None:
     listed = set(protocol.message_types)
     for record in world.steps:
         for event in record.events:
@@ -211,6 +206,17 @@ def _survives(name: str, protocol: StorageProtocol, world: World) -> None:
                     f"message_types; add {kind} to message_types (a frozen attrs class) so "
                     "traces can record it and the adversary can use it"
                 )
+
+
+def _survives(name: str, protocol: StorageProtocol, world: World) -> None:
+    if world.pending:
+        waiting = ", ".join(f"{op}" for op in world.pending.values())
+        raise InvalidProtocol(
+            f"protocol {name!r} does not survive the honest no-fault schedule: with every "
+            f"server correct and every message delivered, {waiting} never completed; a client "
+            "must emit Complete(op, result) once it has its answers (check the number of "
+            "replies it waits for)"
+        )
     trace = Trace.of(world)
     try:
         Trace.from_json(trace.to_json(), registry_for(protocol))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -31,3 +33,13 @@ def tutorial_project(pytester: pytest.Pytester, *, fixed: bool = False) -> None:
     test = (TUTORIAL / "tests" / "test_quorum_register.py").read_text(encoding="utf-8")
     pytester.makepyfile(test_quorum_register=test)
     pytester.syspathinsert()
+
+
+def load_tutorial(*, fixed: bool = False) -> types.ModuleType:
+    """The tutorial protocol module, imported under its own name (broken or fixed)."""
+    name = "quorum_register_fixed" if fixed else "quorum_register_broken"
+    module = types.ModuleType(name)
+    module.__file__ = str(TUTORIAL / "quorum_register.py")
+    sys.modules[name] = module  # attrs and typing.get_type_hints look the module up
+    exec(compile(tutorial_source(fixed=fixed), module.__file__, "exec"), module.__dict__)
+    return module
