@@ -3,7 +3,8 @@ malformed one gets one paragraph saying what to change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -11,10 +12,19 @@ import pytest
 from plugin_project import load_tutorial
 from tssbqs_pbt.protocols import ProtocolSpec
 
+from tssbqs_pbt.check_settings import CheckSettings, activate
 from tssbqs_pbt.checking import CheckFailed, check
 from tssbqs_pbt.conformance import check_protocol, preflight
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.kernel import Send
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(tmp_path: Path) -> Iterator[None]:
+    """No example database (the broken and fixed variants share a name), reports in tmp."""
+    with activate(CheckSettings(database=None, report_dir=tmp_path)):
+        yield
+
 
 FIXED = load_tutorial(fixed=True)
 BROKEN = load_tutorial()
