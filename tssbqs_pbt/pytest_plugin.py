@@ -38,7 +38,8 @@ __all__ = [
 
 _SETTINGS = pytest.StashKey[Any]()
 _PROPERTY = "tssbqs"
-_OWN_MODULES = ("tssbqs_pbt/checking.py", "tssbqs_pbt/conformance.py")
+_OWN_MODULES = ("tssbqs_pbt/checking.py", "tssbqs_pbt/conformance.py",
+                "tssbqs_pbt/pytest_plugin.py")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -160,7 +161,7 @@ def _is(error: BaseException, module: str, name: str) -> bool:
 
 
 def _ours(excinfo: pytest.ExceptionInfo[BaseException]) -> bool:
-    """A framework error raised by check()/check_protocol(), or a failed check."""
+    """A framework error raised by check()/check_protocol()/this plugin, or a failed check."""
     error = excinfo.value
     if _is(error, "tssbqs_pbt.checking", "CheckFailed"):
         return True

@@ -85,11 +85,17 @@ def test_bad_settings_are_named(pytester: pytest.Pytester) -> None:
         @pytest.mark.tssbqs(crypto="rsa")
         def test_bad_crypto(tssbqs):
             pass
+
+        @pytest.mark.tssbqs("quick")
+        def test_positional():
+            pass
     """)
     result = pytester.runpytest()
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(errors=2, failed=1)
     result.stdout.fnmatch_lines(["*unknown tssbqs setting(s) budgte; use budget, crypto*",
-                                 "*crypto='rsa' is not a threshold-signature scheme*"])
+                                 "*crypto='rsa' is not a threshold-signature scheme*",
+                                 "InvalidArgument: @pytest.mark.tssbqs takes keyword arguments "
+                                 "only (budget=..., crypto=..., n=..., f=...), got ('quick',)"])
     bad = pytester.runpytest("--tssbqs-budget=lots")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*tssbqs-pbt: budget='lots' is not a budget; use one of quick, "
