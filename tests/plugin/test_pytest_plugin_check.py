@@ -36,8 +36,8 @@ def _replay(pytester: pytest.Pytester, path: Path, monkeypatch: pytest.MonkeyPat
         sys.modules.pop("quorum_register", None)
 
 
-def _saved(pytester: pytest.Pytester) -> list[Path]:
-    return sorted(p for p in (pytester.path / "tssbqs-report").glob("counterexample-*.json")
+def _saved(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("counterexample-*.json")
                   if not p.name.endswith("-first.json"))
 
 
@@ -45,7 +45,7 @@ def test_a_violation_fails_with_the_shrunk_report_and_lists_it(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tutorial_project(pytester)
-    result = pytester.runpytest(QUICK)
+    result = pytester.runpytest(QUICK, "--tssbqs-report-dir=reports/ce")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     result.stdout.fnmatch_lines([
@@ -63,7 +63,8 @@ def test_a_violation_fails_with_the_shrunk_report_and_lists_it(
     ])
     assert "Reply{op" in out and "->>" in out  # its own messages, in steps and chart
     assert "Traceback" not in out and "checking.py" not in out
-    (replay,) = _saved(pytester)
+    (replay,) = _saved(pytester.path / "reports" / "ce")
+    assert not (pytester.path / "tssbqs-report").exists()
     assert replay.with_name(replay.stem.replace("-", "_") + ".svg").exists()
     assert _replay(pytester, replay, monkeypatch)
 
