@@ -114,17 +114,21 @@ def test_real_threshold_rsa(pytester: pytest.Pytester, monkeypatch: pytest.Monke
 
 
 def test_works_under_xdist(pytester: pytest.Pytester) -> None:
-    tutorial_project(pytester)
-    pytester.makepyfile(test_fixed="""
+    pytester.makepyfile(test_designs="""
         import tssbqs_pbt
 
         def test_family_c_passes():
             tssbqs_pbt.check("family-c", budget=5)
+
+        def test_a_threshold_above_n_minus_f_fails():  # a silent B blocks every signature
+            tssbqs_pbt.check("design[n=4 f=1 q=3 t=4]", budget=20)
     """)
-    result = pytester.runpytest_subprocess("-n", "2", QUICK, "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([
+        "*violates P2 data availability*",
         "*= tssbqs-pbt counterexamples saved =*",
-        "test_quorum_register.py::test_quorum_register_keeps_its_promises: quorum-register "
-        "violates P1 data consistency*",
+        "test_designs.py::test_a_threshold_above_n_minus_f_fails: design?n=4 f=1 q=3 t=4 *? "
+        "violates P2 data availability*",  # ? for [ and ]: fnmatch reads [...] as a class
+        "    replay: *counterexample-p2-*.json*",
     ])
