@@ -56,7 +56,7 @@ class Conformance:
 
     spec: ProtocolSpec
     protocol: StorageProtocol
-    config: SystemConfig  # the last server Byzantine when f > 0
+    config: SystemConfig  # the last f servers Byzantine
     declarations: Mapping[type, MessageDecl]
     notes: tuple[str, ...] = ()  # advice that is not an error
 
@@ -102,7 +102,7 @@ def preflight(spec: ProtocolSpec, n: int = 4, f: int = 1) -> Conformance:
     second = _honest_run(spec, n, f, honest)
     _same(spec.name, first, second)
     _survives(spec.name, protocol, first)
-    byzantine = frozenset({n}) if f > 0 else frozenset()
+    byzantine = frozenset(range(n - f + 1, n + 1))  # the last f servers
     return Conformance(spec, protocol, attrs.evolve(honest, byzantine=byzantine), declarations,
                        notes)
 

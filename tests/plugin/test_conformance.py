@@ -177,3 +177,8 @@ def test_options_change_the_option_driven_protocol(tmp_path: Any) -> None:
                    report_dir=tmp_path)
     assert result.protocol.startswith("design[n=4 f=1 q=3 t=3 ")  # family J's q and t
     assert "ACK_MODE=PIGGYBACK" in result.protocol and "REQUEST_DEDUP=STORED" in result.protocol
+
+
+def test_the_last_f_servers_are_byzantine() -> None:
+    assert preflight(FIXED.SPEC, 7, 2).config.byzantine == frozenset({6, 7})
+    assert preflight(FIXED.SPEC, 4, 0).config.byzantine == frozenset()
