@@ -96,6 +96,7 @@ class SearchSetup:
     drain_bound: int = 5_000
     on_failure: Callable[[AssertionError], None] | None = None
     on_example: Callable[[World], None] | None = None
+    properties: frozenset[Property] | None = None  # None: all three
 
 
 def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
@@ -274,7 +275,8 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 raise failure from fault
 
         def _check(self, verdict: Verdict) -> None:
-            if verdict.violated:
+            if verdict.violated and (setup.properties is None
+                                     or verdict.property in setup.properties):
                 failure = PropertyViolated(verdict, Trace.of(self.world))
                 if setup.on_failure is not None:
                     setup.on_failure(failure)

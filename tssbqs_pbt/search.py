@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import core as _core
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Unsatisfiable
@@ -41,7 +42,7 @@ from tssbqs_pbt.machine import (
     Tactic,
     make_machine,
 )
-from tssbqs_pbt.properties import Verdict, check_all
+from tssbqs_pbt.properties import Property, Verdict, check_all
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 from tssbqs_pbt.report import ReportFiles, write_report
@@ -142,9 +143,11 @@ def search(
     shrink: bool = True,
     generate: bool = True,
     shrink_seconds: float | None = None,
+    properties: frozenset[Property] | None = None,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
+    ``properties`` restricts the search to some of them (protocol crashes always count);
     ``generate=False`` only replays what ``database`` offers (no new examples);
     ``shrink_seconds`` bounds the time Hypothesis spends shrinking a failure (the best shrink
     so far is reported when it runs out; the unshrunk failure is on disk already).
@@ -182,7 +185,7 @@ def search(
 
         setup = SearchSetup(
             protocol, config, declarations, scheme=scheme, signed_value=signed_value,
-            tactic=tactic, on_failure=failed, on_example=count,
+            tactic=tactic, on_failure=failed, on_example=count, properties=properties,
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
@@ -232,7 +235,9 @@ def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: setti
     except TypeError:  # another Hypothesis version: the public runner still works
         run_state_machine_as_test(machine, settings=config)
         return
-    test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
+    if getattr(_core, "global_force_seed", None) is None:
+        # (a seed forced with --hypothesis-seed turns the database off, as Hypothesis does)
+        test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
     test()
 
 

@@ -36,6 +36,8 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.sweep": 7,
     "tssbqs_pbt.conformance": 7,
+    "tssbqs_pbt.checking": 7,  # tssbqs_pbt.check(): conformance preflight + search + report
+    "tssbqs_pbt.check_settings": 7,  # light (attrs only): loaded by the plugin at configure
     "tssbqs_pbt.cli": 8,
     "tssbqs_pbt.pytest_plugin": 8,
     "tssbqs_pbt": 9,  # the package root itself: kept light, may re-export anything lazily
@@ -154,3 +156,34 @@ def test_strategies_and_protocols_ship_inside_the_namespace() -> None:
 def test_modules_stay_small(module: str) -> None:
     lines = MODULES[module].read_text(encoding="utf-8").count("\n")
     assert lines <= 550, f"{module} has {lines} lines; split it (keep modules under ~500 lines)"
+
+
+# What a module may import at load time (module-level imports only; imports inside functions
+# run when a test first needs them).  The plugin is loaded by every pytest run of every user.
+LOAD_TIME = {
+    "tssbqs_pbt": (),
+    "tssbqs_pbt.pytest_plugin": ("pytest",),
+    "tssbqs_pbt.check_settings": ("attrs", "tssbqs_pbt.errors"),
+}
+
+
+def _load_time_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            out.append(node.module or "")
+    return out
+
+
+@pytest.mark.parametrize("module", sorted(LOAD_TIME))
+def test_light_modules_import_only_the_standard_library_at_load_time(module: str) -> None:
+    allowed = LOAD_TIME[module]
+    stray = [
+        name for name in _load_time_imports(MODULES[module])
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and not any(name == a or name.startswith(a + ".") for a in allowed)
+    ]
+    assert not stray, f"{module} imports {stray} at load time; import them inside functions"

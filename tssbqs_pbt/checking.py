@@ -1,0 +1,199 @@
+"""``tssbqs_pbt.check``: search one protocol from any test, fail with a readable counterexample.
+
+Every argument left out comes from the active :class:`~tssbqs_pbt.check_settings.CheckSettings`
+(under pytest: the ``--tssbqs-*`` options and the ``@pytest.mark.tssbqs`` marker).  The protocol
+first passes the conformance preflight (:func:`tssbqs_pbt.conformance.preflight`), so a
+malformed plug-in gets one paragraph naming what to fix; then the search runs with the
+Hypothesis example database, so a counterexample found once is replayed first next time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from hypothesis.errors import Flaky
+
+from tssbqs_pbt.check_settings import CheckSettings, active, record
+from tssbqs_pbt.conformance import Conformance, as_spec, preflight
+from tssbqs_pbt.crypto import get_scheme
+from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
+from tssbqs_pbt.properties import Property
+from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
+from tssbqs_pbt.protocols.design_protocol import DesignProtocol
+from tssbqs_pbt.protocols.options import DesignOptions
+from tssbqs_pbt.search import Budget, Counterexample, SearchResult, search
+
+__all__ = ["ALL", "CheckFailed", "check"]
+
+ALL: frozenset[Property] = frozenset(Property)
+_SHORT = {"p1": Property.CONSISTENCY, "p2": Property.AVAILABILITY,
+          "p3": Property.CONFIDENTIALITY}
+
+
+class CheckFailed(AssertionError):
+    """A property is violated; the message is the shrunk report, ``result`` the search."""
+
+    def __init__(self, message: str, result: SearchResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def check(
+    protocol: StorageProtocol | ProtocolSpec | str,
+    *,
+    n: int | None = None,
+    f: int | None = None,
+    options: Mapping[str, Any] | DesignOptions | None = None,
+    properties: Iterable[Property | str] = ALL,
+    budget: Budget | str | int | None = None,
+    crypto: str | None = None,
+    seed: int | None = None,
+    report_dir: str | Path | None = None,
+) -> SearchResult:
+    """Search ``protocol`` (an instance, a spec or a registered name) with n servers of which
+    f (the last ones) are Byzantine; raise :class:`CheckFailed` on a violation of one of
+    ``properties``, with the numbered steps, the Mermaid chart and the saved files' paths.
+
+    ``options`` changes options of the option-driven protocol (``{"sign_guard": "LOCAL"}``).
+    """
+    settings = active()
+    changes = {k: v for k, v in (("n", n), ("f", f), ("crypto", crypto), ("seed", seed),
+                                 ("report_dir", report_dir)) if v is not None}
+    if budget is not None and not isinstance(budget, Budget):
+        changes["budget"] = budget
+    settings = settings.with_(changes)
+    spec = as_spec(protocol)
+    if options is not None:
+        spec = _with_options(spec, options, settings.n, settings.f)
+    ready = preflight(spec, settings.n, settings.f)
+    wanted = _properties(properties)
+    chosen = budget if isinstance(budget, Budget) else _budget(settings)
+    try:
+        result = search(
+            ready.protocol, ready.config, declarations=ready.declarations, budget=chosen,
+            seed=settings.seed, scheme=_scheme(settings), save_dir=settings.report_dir,
+            database=_database(settings, ready, wanted),
+            properties=None if wanted == ALL else wanted,
+        )
+    except Flaky as exc:
+        raise InvalidProtocol(
+            f"protocol {ready.protocol.name!r} is not deterministic: Hypothesis ran the same "
+            f"schedule twice and the protocol behaved differently ({type(exc).__name__}); "
+            "handlers must be pure — no randomness, clocks, global counters, iteration over "
+            "sets or state kept outside the state they return"
+        ) from None
+    if settings.statistics:
+        record("statistics", protocol=ready.protocol.name, examples=result.examples,
+               kernel_steps=result.kernel_steps, seconds=f"{result.elapsed_s:.2f}",
+               tactics=",".join(t.value for t in result.tactics), seed=settings.seed,
+               found=result.counterexample.property if result.counterexample else "nothing")
+    found = result.counterexample
+    if found is None:
+        return result
+    record("counterexample", protocol=ready.protocol.name, property=found.property,
+           clause=found.clause, replay=found.path or "",
+           svg=found.report.svg if found.report else "")
+    raise CheckFailed(_message(ready, result, found, settings), result)
+
+
+def _with_options(
+    spec: ProtocolSpec, options: Mapping[str, Any] | DesignOptions, n: int, f: int
+) -> ProtocolSpec:
+    protocol, _, _ = spec.instantiate(n, f, smoke=False)
+    if not isinstance(protocol, DesignProtocol):
+        raise InvalidArgument(
+            f"options= changes the option-driven protocol (family-c, family-j, design[...]); "
+            f"{spec.name!r} is not one: change its code instead, or pass a family name"
+        )
+    if isinstance(options, DesignOptions):
+        chosen = options
+    elif isinstance(options, Mapping):
+        chosen = protocol.design.options.with_(**dict(options))
+    else:
+        raise InvalidArgument(
+            f"options={options!r} is neither a mapping like {{'sign_guard': 'LOCAL'}} nor "
+            "a tssbqs_pbt.protocols.DesignOptions"
+        )
+    design = attrs.evolve(protocol.design, options=chosen)
+    return as_spec(f"design[{design.describe()}]")
+
+
+def _properties(wanted: Iterable[Property | str]) -> frozenset[Property]:
+    if isinstance(wanted, (str, Property)):
+        wanted = (wanted,)
+    out = set()
+    for item in wanted:
+        if isinstance(item, Property):
+            out.add(item)
+            continue
+        key = str(item).strip().lower()
+        match = _SHORT.get(key) or next((p for p in Property if p.value.lower() == key), None)
+        if match is None:
+            raise InvalidArgument(
+                f"properties: {item!r} is not a property; use P1, P2, P3 or "
+                "tssbqs_pbt.properties.Property members"
+            )
+        out.add(match)
+    if not out:
+        raise InvalidArgument("properties= is empty; name at least one of P1, P2, P3")
+    return frozenset(out)
+
+
+def _budget(settings: CheckSettings) -> Budget:
+    if settings.budget is None:
+        from hypothesis import settings as hypothesis_settings
+
+        profile = hypothesis_settings.default
+        return Budget(examples=max(1, profile.max_examples if profile is not None else 100))
+    if settings.budget.isdigit():
+        return Budget(examples=int(settings.budget))
+    return Budget.named(settings.budget)
+
+
+def _scheme(settings: CheckSettings) -> ThresholdScheme:
+    if settings.crypto == "real":
+        return get_scheme("real", bits=settings.key_bits)
+    return get_scheme("ideal")
+
+
+def _database(
+    settings: CheckSettings, ready: Conformance, wanted: frozenset[Property]
+) -> Path | None:
+    from hypothesis import settings as hypothesis_settings
+
+    profile = hypothesis_settings.default
+    if settings.database is None or profile is None or profile.database is None:
+        return None  # a profile without a database: nothing is kept between runs
+    config = ready.config
+    key = "|".join((ready.protocol.name, f"{config.n},{config.f},{config.q},{config.t}",
+                    settings.crypto, ",".join(sorted(p.value for p in wanted))))
+    return settings.database / hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _message(
+    ready: Conformance, result: SearchResult, found: Counterexample, settings: CheckSettings
+) -> str:
+    config = ready.config
+    head = (
+        f"tssbqs-pbt: protocol {ready.protocol.name!r} violates {found.property} "
+        f"({found.clause}) — n={config.n} f={config.f} q={config.q} t={config.t}, "
+        f"Byzantine: {', '.join(f'S{i}' for i in sorted(config.byzantine)) or 'none'}; found "
+        f"by the {found.tactic.value} tactic in {result.examples} examples (seed "
+        f"{settings.seed}), shrunk to {found.steps} steps."
+    )
+    body = ""
+    if found.report is not None:
+        body = found.report.steps.read_text(encoding="utf-8")
+    lines = [head, "", body.rstrip(), ""]
+    if found.path is not None:
+        lines.append(f"replay file:     {found.path}  (re-run: tssbqs-pbt replay {found.path})")
+    if found.report is not None:
+        lines += [f"chart (SVG):     {found.report.svg}",
+                  f"steps and chart: {found.report.steps}",
+                  f"regression test: {found.report.test}"]
+    return "\n".join(lines)
