@@ -10,9 +10,10 @@ import argparse
 import random
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tssbqs_pbt import __version__
-from tssbqs_pbt.errors import ReplayError, TssbqsError
+from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
 
 __all__ = ["main"]
 
@@ -66,8 +67,10 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="quick | standard | thorough | a number of examples")
     search.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
-    replay = sub.add_parser("replay", help="re-run a saved counterexample and confirm it")
-    replay.add_argument("file")
+    replay = sub.add_parser(
+        "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it")
+    replay.add_argument("file", help="a counterexample JSON file, or a sweep's results.jsonl "
+                        "or directory (replays every invalid combination)")
     render = sub.add_parser("render", help="write steps, charts and a regression test for a "
                             "saved counterexample")
     render.add_argument("file")
@@ -148,9 +151,35 @@ def _search(args: argparse.Namespace) -> int:
 def _replay(path: str) -> int:
     from tssbqs_pbt.search import replay_counterexample
 
+    target = Path(path)
+    if target.is_dir() or target.name == "results.jsonl":
+        return _replay_sweep(target if target.is_dir() else target.parent)
     outcome = replay_counterexample(path)
     print(outcome.summary())
     return 0 if outcome.confirmed else 1
+
+
+def _replay_sweep(directory: Path) -> int:
+    from tssbqs_pbt.search import replay_counterexample
+    from tssbqs_pbt.sweep.store import load_results
+
+    results, warnings = load_results(directory)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    invalid = [r for r in results if r.verdict == "invalid"]
+    if not results:
+        raise TraceFormatError(f"{str(directory)!r} holds no sweep results (results.jsonl); "
+                               "pass a directory written by 'tssbqs-pbt sweep'")
+    failed = 0
+    for result in invalid:
+        outcome = replay_counterexample(directory / result.files["replay"])
+        same = outcome.confirmed and outcome.expected.get("property") == result.property
+        if not same:
+            failed += 1
+            print(f"NOT reproduced: {result.key}: {outcome.summary()}")
+    print(f"{len(invalid) - failed} of {len(invalid)} invalid combinations replayed to their "
+          f"recorded violation ({len(results) - len(invalid)} others not invalid)")
+    return 0 if failed == 0 else 1
 
 
 def _render(path: str, out: str | None) -> int:

@@ -61,6 +61,11 @@ def test_sweep_finds_reuses_saves_and_replays(tmp_path: Path) -> None:
                 assert (tmp_path / result.files[kind]).exists()
         else:
             assert result.examples >= 40 and result.budget == Budget(40)
+    replayed = subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "replay",
+                               str(tmp_path / "results.jsonl")], capture_output=True, text=True,
+                              timeout=120)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "6 of 6 invalid combinations replayed to their recorded violation" in replayed.stdout
     sources = {r.source for r in outcome.results if r.verdict == "invalid"}
     assert "reuse" in sources  # t=1's schedule breaks the other t=1 combinations on replay
     assert any(r.reused_from for r in outcome.results if r.source == "reuse")
