@@ -99,11 +99,13 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     def on_progress(p: SweepProgress) -> None:
         counts = (f"valid {p.counts.get('valid', 0)} · invalid {p.counts.get('invalid', 0)} · "
                   f"error {p.counts.get('error', 0)} · running {p.running}")
-        progress.update(task_id, completed=p.done, counts=counts)
+        progress.update(task_id, completed=p.done, counts=counts,
+                        description=p.stage or "sweep")
         now = time.perf_counter()
         if not show and now - last_line[0] > 30:
             last_line[0] = now
-            print(f"[{now - started:6.0f}s] {p.done}/{p.total} done: {counts}", flush=True)
+            print(f"[{now - started:6.0f}s] {p.stage}: {p.done}/{p.total} done: {counts}",
+                  flush=True)
 
     try:
         with progress:
