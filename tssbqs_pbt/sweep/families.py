@@ -16,19 +16,8 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from tssbqs_pbt.protocols.api import canonical_quorum
-from tssbqs_pbt.protocols.options import (
-    OPTION_TYPES,
-    AckMode,
-    Delegates,
-    Design,
-    DesignOptions,
-    ReadGuard,
-    ReadShape,
-    RequestDedup,
-    SignGuard,
-    StoreForm,
-    TsSource,
-)
+from tssbqs_pbt.protocols.families import FAMILY_C_OPTIONS, FAMILY_J_OPTIONS
+from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, RequestDedup
 
 __all__ = ["Comparison", "Family", "compare_with_published", "describe_family",
            "group_families", "published_family"]
@@ -153,12 +142,8 @@ def _describe_t(ts: list[int], n: int, f: int) -> str:
 
 # -- SPEC.md §6 ----------------------------------------------------------------------------
 
-_C = DesignOptions(StoreForm.SIGNED, TsSource.CLIENT_BASIS, SignGuard.EVIDENCE, AckMode.EVIDENCE,
-                   ReadGuard.EVIDENCE, ReadShape.TWO_PHASE, Delegates.F_PLUS_ONE,
-                   RequestDedup.OFF)
-_J = DesignOptions(StoreForm.SIGNED, TsSource.QUORUM_MAX, SignGuard.LOCAL, AckMode.PIGGYBACK,
-                   ReadGuard.LOCAL, ReadShape.TWO_PHASE, Delegates.F_PLUS_ONE,
-                   RequestDedup.STORED)
+_C = FAMILY_C_OPTIONS  # REQUEST_DEDUP=OFF; C's description leaves it open (see below)
+_J = FAMILY_J_OPTIONS
 
 
 def published_family(design: Design) -> str | None:
