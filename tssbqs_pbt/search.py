@@ -41,6 +41,7 @@ from tssbqs_pbt.report import ReportFiles, write_report
 __all__ = [
     "BUDGETS",
     "COUNTEREXAMPLE_FORMAT",
+    "SHARES",
     "Budget",
     "Counterexample",
     "ReplayOutcome",
@@ -51,6 +52,9 @@ __all__ = [
 ]
 
 COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
+
+#: each tactic's weight in the example budget (measured: ``lag`` finds most violations first)
+SHARES = {Tactic.LAG: 3, Tactic.FINE: 1, Tactic.COARSE: 1}
 
 
 @attrs.frozen
@@ -126,13 +130,17 @@ def search(
     declarations: Mapping[type, MessageDecl] | None = None,
     budget: Budget | None = None,
     seed: int = 0,
-    tactics: Sequence[Tactic] = (Tactic.FINE, Tactic.COARSE),
+    tactics: Sequence[Tactic] = (Tactic.LAG, Tactic.FINE, Tactic.COARSE),
     scheme: ThresholdScheme | None = None,
     save_dir: str | Path | None = None,
     database: ExampleDatabase | str | Path | None = None,
     shrink: bool = True,
+    shares: Sequence[int] | None = None,
 ) -> SearchResult:
-    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``."""
+    """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
+
+    The tactics run in order, each with its share of ``budget.examples`` (``shares``: one
+    weight per tactic; by default :data:`SHARES`)."""
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -149,10 +157,13 @@ def search(
         examples[0] += 1
         examples[1] += len(world.steps)
 
-    share = max(1, budget.examples // max(1, len(tactics)))
+    weights = list(shares) if shares is not None else [SHARES.get(t, 1) for t in tactics]
+    if len(weights) != len(tactics) or any(w < 1 for w in weights):
+        raise InvalidArgument(f"shares {weights!r} must give a weight >= 1 to each tactic")
     tried: list[Tactic] = []
-    for tactic in tactics:
+    for tactic, weight in zip(tactics, weights, strict=True):
         tried.append(tactic)
+        share = max(1, budget.examples * weight // sum(weights))
 
         def failed(failure: AssertionError, tactic: Tactic = tactic) -> None:
             # the first failing run is written at once, before Hypothesis starts shrinking:
