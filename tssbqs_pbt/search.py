@@ -21,6 +21,7 @@ import attrs
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.internal.conjecture import engine as _engine
 from hypothesis.stateful import run_state_machine_as_test
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
@@ -136,11 +137,13 @@ def search(
     database: ExampleDatabase | str | Path | None = None,
     shrink: bool = True,
     shares: Sequence[int] | None = None,
+    max_shrinks: int | None = None,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
     The tactics run in order, each with its share of ``budget.examples`` (``shares``: one
-    weight per tactic; by default :data:`SHARES`)."""
+    weight per tactic; by default :data:`SHARES`).  ``max_shrinks`` bounds how many successful
+    shrinks Hypothesis makes (a count, not a time: the same seed still gives the same trace)."""
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -180,7 +183,7 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            run_state_machine_as_test(machine, settings=settings(
+            _run(machine, max_shrinks, settings(
                 max_examples=share, stateful_step_count=budget.steps, deadline=None,
                 database=database, report_multiple_bugs=False, print_blob=False,
                 suppress_health_check=list(HealthCheck),
@@ -198,6 +201,16 @@ def search(
                                 tuple(tried), examples[1])
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
+
+
+def _run(machine: Any, max_shrinks: int | None, with_settings: settings) -> None:
+    saved = _engine.MAX_SHRINKS
+    if max_shrinks is not None:
+        _engine.MAX_SHRINKS = max_shrinks
+    try:
+        run_state_machine_as_test(machine, settings=with_settings)
+    finally:
+        _engine.MAX_SHRINKS = saved
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:
