@@ -28,6 +28,7 @@ from tssbqs_pbt.kernel import (
     Broadcast,
     NodeId,
     NodeSigned,
+    OpId,
     ReplyToClient,
     Send,
     World,
@@ -164,10 +165,20 @@ class Adversary:
                 for name, r in decl.roles:
                     if r is role:
                         seen.update(dict.fromkeys(kn.field_values(cls.__name__, name)))
+            if role is FieldRole.OPERATION:  # operation ids are objects, not plain fields
+                seen.update(dict.fromkeys(kn.objects(OpId)))
+                # operations still running come last here, so they are drawn first
+                running = [op for op in self.world.pending.values() if op in seen]
+                for op in running:
+                    seen.pop(op)
+                seen.update(dict.fromkeys(running))
             found.update(dict.fromkeys(self._invented(role, tuple(seen))))
             found.update(dict.fromkeys(reversed(tuple(seen))))
         elif role is FieldRole.STATEMENT:
-            found.update(dict.fromkeys(kn.objects(NodeSigned)))
+            # clients' signed requests first (B cannot make those), newest first
+            statements = tuple(reversed(kn.objects(NodeSigned)))
+            found.update(dict.fromkeys(s for s in statements if s.signer.is_client))
+            found.update(dict.fromkeys(statements))
         elif role is FieldRole.SIGNATURE:
             found.update(dict.fromkeys(kn.signatures))
         elif role is FieldRole.DATA:
@@ -179,8 +190,12 @@ class Adversary:
                     found.update(dict.fromkeys(self.forgeries(cls)))
                     found.update(dict.fromkeys(reversed(kn.objects(cls))))
         elif role is FieldRole.COLLECTION:
-            found.update(dict.fromkeys(kn.objects(tuple)))
+            # an empty collection first; then held collections of objects (timestamps are
+            # tuples too, but not collections)
             found[()] = None
+            found.update(dict.fromkeys(
+                c for c in reversed(kn.objects(tuple)) if c and all(attrs.has(type(x)) for x in c)
+            ))
         if _optional(self._annotation(position)):
             found[None] = None
         found.pop(current, None)
@@ -298,7 +313,7 @@ class Adversary:
             if not stamps:
                 return []
             top = max(stamps, key=_ts_key)
-            return [_bump(top, 1), _bump(top, 1000)]
+            return [_bump(top, 1000), _bump(top, 1)]
         return []
 
     def mutate(self, message: Any, position: Position, value: Any) -> Any:

@@ -10,6 +10,12 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
 - ``FINE``: one message at a time; B acts on single messages;
 - ``COARSE``: adds whole exchanges (settle with B honest, B asks every correct server) and an
   initial warm-up of 0..2 complete writes.
+- ``LAG``: few, coarse rules.  A warm-up of 0..2 writes while the network may delay every
+  message to one correct server until the drain (a *lagging* server, drawn so it shrinks to
+  none); ``invoke`` may let the network run at once with B silent; ``synthesise`` (B builds a
+  whole well-formed request from its knowledge and sends it to one or every correct server);
+  ``answer`` (B, as a delegate, hands a client a reply it can sign) — and B hands over at once
+  every reply it can newly sign for a running operation.
 
 Swarm testing comes from Hypothesis itself (each example enables a random subset of the rules).
 The no-op rule ``done`` sorts first among Hypothesis's rules, so shrinking turns every step it
@@ -53,6 +59,13 @@ from tssbqs_pbt.properties import (
 )
 from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
+from tssbqs_pbt.strategies.synthesis import (
+    answers,
+    build,
+    coherent_first,
+    field_pools,
+    synthesisable,
+)
 
 __all__ = ["FaultFound", "PropertyViolated", "SearchSetup", "Tactic", "make_machine"]
 
@@ -60,6 +73,7 @@ __all__ = ["FaultFound", "PropertyViolated", "SearchSetup", "Tactic", "make_mach
 class Tactic(enum.Enum):
     FINE = "fine"
     COARSE = "coarse"
+    LAG = "lag"
 
 
 class PropertyViolated(AssertionError):
@@ -102,6 +116,7 @@ class SearchSetup:
 def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
     """A fresh machine class for ``setup`` (Hypothesis keys its database on the class)."""
     coarse = setup.tactic is Tactic.COARSE
+    lag = setup.tactic is Tactic.LAG
     byzantine = bool(setup.config.byzantine)
 
     class ProtocolMachine(RuleBasedStateMachine):
@@ -111,13 +126,21 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self.adversary = Adversary(self.world, setup.declarations) if byzantine else None
             self.values = 0
             self.checked = (-1, -1)
+            self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
+            self.delayed: set[int] = set()  # messages held back until the drain
+            self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
 
         # -- set-up ------------------------------------------------------------------------
-        @initialize(warmup=st.integers(0, 2 if coarse else 0))
-        def start(self, warmup: int) -> None:
+        @initialize(warmup=st.integers(0, 2 if coarse or lag else 0), data=st.data())
+        def start(self, warmup: int, data: st.DataObject) -> None:
+            if lag:
+                self._draw_lagging(data)
             for i in range(warmup):
                 self._invoke(i % setup.config.clients, is_write=True)
-                self._settle_with_b()
+                if lag:
+                    self._exchange()
+                else:
+                    self._settle_with_b()
 
         # -- clients -------------------------------------------------------------------------
         @precondition(lambda self: self._idle() and self._ops() < setup.max_ops)
@@ -126,41 +149,45 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             idle = self._idle()
             who = data.draw(st.integers(0, len(idle) - 1), label="client")
             self._invoke(idle[who].index - 1, is_write=data.draw(st.booleans(), label="write"))
+            if lag and data.draw(st.booleans(), label="network runs, B silent"):
+                self._exchange(honest=False)
 
-        # -- the network ---------------------------------------------------------------------
-        @precondition(lambda self: len(self.world.pool) > 0)
-        @rule(data=st.data())
-        def deliver(self, data: st.DataObject) -> None:
-            ids = self.world.pool.ids()
-            self._step(Deliver(ids[data.draw(st.integers(0, len(ids) - 1), label="msg")]))
+        if not lag:
+            # -- the network -----------------------------------------------------------------
+            @precondition(lambda self: len(self.world.pool) > 0)
+            @rule(data=st.data())
+            def deliver(self, data: st.DataObject) -> None:
+                ids = self.world.pool.ids()
+                self._step(Deliver(ids[data.draw(st.integers(0, len(ids) - 1), label="msg")]))
 
-        @precondition(lambda self: len(self.world.pool) > 0)
-        @rule()
-        def settle(self) -> None:
-            self._step(Settle(setup.drain_bound))
+            @precondition(lambda self: len(self.world.pool) > 0)
+            @rule()
+            def settle(self) -> None:
+                self._step(Settle(setup.drain_bound))
 
-        # -- the Byzantine server ------------------------------------------------------------
-        @precondition(lambda self: self._b_busy())
-        @rule(data=st.data())
-        def honest(self, data: st.DataObject) -> None:
-            assert self.adversary is not None
-            outputs = self.adversary.honest_step()
-            if not outputs:
-                return
-            mode = data.draw(st.sampled_from(("send", "keep", "one")), label="mode")
-            if mode == "send":
-                for dst, payload in outputs:
+            # -- the Byzantine server --------------------------------------------------------
+            @precondition(lambda self: self._b_busy())
+            @rule(data=st.data())
+            def honest(self, data: st.DataObject) -> None:
+                assert self.adversary is not None
+                outputs = self.adversary.honest_step()
+                if not outputs:
+                    return
+                mode = data.draw(st.sampled_from(("send", "keep", "one")), label="mode")
+                if mode == "send":
+                    for dst, payload in outputs:
+                        self._b_send(dst, payload)
+                elif mode == "one":
+                    dst, payload = outputs[data.draw(st.integers(0, len(outputs) - 1),
+                                                     label="which")]
                     self._b_send(dst, payload)
-            elif mode == "one":
-                dst, payload = outputs[data.draw(st.integers(0, len(outputs) - 1), label="which")]
-                self._b_send(dst, payload)
 
-        @precondition(lambda self: self._b_holds())
+        @precondition(lambda self: not lag and self._b_holds())
         @rule(data=st.data())
         def replay(self, data: st.DataObject) -> None:
             self._b_target(data, self._pick_held(data))
 
-        @precondition(lambda self: self._b_holds())
+        @precondition(lambda self: not lag and self._b_holds())
         @rule(data=st.data())
         def mutate(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -177,7 +204,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             value = pool[data.draw(st.integers(0, len(pool) - 1), label="value")]
             self._b_send_changed(data, message, position, value)
 
-        @precondition(lambda self: self._b_holds())
+        @precondition(lambda self: not lag and self._b_holds())
         @rule(data=st.data())
         def outbid(self, data: st.DataObject) -> None:
             """B puts a timestamp above everything it has seen into a held message."""
@@ -190,7 +217,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             message, position = places[data.draw(st.integers(0, len(places) - 1), label="at")]
             self._b_send_changed(data, message, position, high)
 
-        @precondition(lambda self: self._b_holds())
+        @precondition(lambda self: not lag and self._b_holds())
         @rule(data=st.data())
         def plant(self, data: st.DataObject) -> None:
             """B puts a self-verifying object it can sign into a held message (release)."""
@@ -203,7 +230,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                                                       label="plant")]
             self._b_send_changed(data, message, position, obj)
 
-        @precondition(lambda self: self._b_forges())
+        @precondition(lambda self: not lag and self._b_forges())
         @rule(data=st.data())
         def forge(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -217,7 +244,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             adversary.produced(forged)
             self._b_target(data, forged)
 
-        @precondition(lambda self: byzantine)
+        @precondition(lambda self: byzantine and not lag)
         @rule()
         def forget(self) -> None:
             assert self.adversary is not None
@@ -238,6 +265,46 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 servers = setup.config.correct_servers
                 lagging = servers[data.draw(st.integers(0, len(servers) - 1), label="lagging")]
                 self._settle_with_b(skip=lagging)
+
+        if lag:
+
+            @precondition(lambda self: self._b_holds())
+            @rule(data=st.data())
+            def synthesise(self, data: st.DataObject) -> None:
+                """B builds a whole well-formed request from what it holds and sends it."""
+                adversary = self.adversary
+                assert adversary is not None
+                kinds = synthesisable(adversary)
+                if not kinds:
+                    return
+                kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
+                chosen: list[tuple[str, Any]] = []
+                for name, pool in field_pools(adversary, kind):
+                    pool = coherent_first(adversary, (v for _, v in chosen), pool)
+                    if not pool:
+                        return
+                    chosen.append((name, pool[data.draw(st.integers(0, len(pool) - 1),
+                                                        label=name)]))
+                message = build(adversary, kind, chosen)
+                if message is None:
+                    return
+                adversary.produced(message)
+                servers = setup.config.correct_servers
+                choice = data.draw(st.one_of(st.just(-1), st.integers(0, len(servers) - 1)),
+                                   label="to")  # every correct server, or one
+                before = frozenset(self.world.knowledge.signatures)
+                for dst in servers if choice < 0 else (servers[choice],):
+                    self._b_send(dst, message)
+                self._hand_over(before)
+
+            @precondition(lambda self: bool(self._answers()))
+            @rule(data=st.data())
+            def answer(self, data: st.DataObject) -> None:
+                """B, as a delegate, hands a client a reply it can sign for its operation."""
+                replies = self._answers()
+                client, reply = replies[data.draw(st.integers(0, len(replies) - 1),
+                                                  label="reply")]
+                self._b_send(client, reply)
 
         @rule()
         def done(self) -> None:
@@ -353,6 +420,58 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 if not ready:
                     return
                 self._step(Deliver(ready[0].id))
+
+        def _draw_lagging(self, data: st.DataObject) -> None:
+            servers = (None, *setup.config.correct_servers) if byzantine else (None,)
+            slow = data.draw(st.sampled_from(servers), label="lagging")
+            self.lagging = frozenset() if slow is None else frozenset({slow})
+
+        def _hand_over(self, before: frozenset[Any]) -> None:
+            """B, as a delegate, completes each operation whose reply it could just sign."""
+            if self.adversary is None or not self.world.pending or \
+                    len(self.world.knowledge.signatures) == len(before):
+                return
+            done: set[Any] = set()
+            for client, reply in answers(self.adversary, self.world.pending.values(), before):
+                if client not in done and client in self.world.pending:
+                    done.add(client)
+                    self._b_send(client, reply)
+
+        def _answers(self) -> list[tuple[Any, Any]]:
+            if self.adversary is None or not self.world.pending:
+                return []
+            mark = (len(self.world.knowledge.signatures), tuple(self.world.pending.values()))
+            if self._answer_cache[0] != mark:
+                self._answer_cache = (mark, answers(self.adversary, self.world.pending.values()))
+            return self._answer_cache[1]
+
+        def _exchange(self, honest: bool = True) -> None:
+            """Deliver oldest first, except messages to lagging servers (held back until the
+            drain); B processes what it received honestly unless ``honest`` is false."""
+            adversary = self.adversary if honest else None
+            for _ in range(setup.drain_bound):
+                if adversary is not None and adversary.unprocessed() > 0:
+                    for dst, payload in adversary.honest_step():
+                        if dst not in self.lagging:
+                            self._b_send(dst, payload, immediate=False)
+                    continue
+                if not self.lagging and not self.delayed:
+                    if not len(self.world.pool):
+                        return
+                    self._step(Settle(setup.drain_bound))
+                    continue
+                ready = None
+                for envelope in self.world.pool:
+                    if envelope.id in self.delayed:
+                        continue
+                    if envelope.dst in self.lagging:
+                        self.delayed.add(envelope.id)
+                        continue
+                    ready = envelope
+                    break
+                if ready is None:
+                    return
+                self._step(Deliver(ready.id))
 
     ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
     return ProtocolMachine

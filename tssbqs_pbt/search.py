@@ -50,6 +50,7 @@ from tssbqs_pbt.report import ReportFiles, write_report
 __all__ = [
     "BUDGETS",
     "COUNTEREXAMPLE_FORMAT",
+    "SHARES",
     "Budget",
     "Counterexample",
     "ReplayOutcome",
@@ -60,6 +61,9 @@ __all__ = [
 ]
 
 COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
+
+#: each tactic's weight in the example budget (measured: ``lag`` finds most violations first)
+SHARES = {Tactic.LAG: 3, Tactic.FINE: 1, Tactic.COARSE: 1}
 
 
 @attrs.frozen
@@ -136,7 +140,7 @@ def search(
     declarations: Mapping[type, MessageDecl] | None = None,
     budget: Budget | None = None,
     seed: int = 0,
-    tactics: Sequence[Tactic] = (Tactic.FINE, Tactic.COARSE),
+    tactics: Sequence[Tactic] = (Tactic.LAG, Tactic.FINE, Tactic.COARSE),
     scheme: ThresholdScheme | None = None,
     save_dir: str | Path | None = None,
     database: ExampleDatabase | str | Path | None = None,
@@ -144,13 +148,17 @@ def search(
     generate: bool = True,
     shrink_seconds: float | None = None,
     properties: frozenset[Property] | None = None,
+    shares: Sequence[int] | None = None,
+    max_shrinks: int | None = None,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
-    ``properties`` restricts the search to some of them (protocol crashes always count);
-    ``generate=False`` only replays what ``database`` offers (no new examples);
-    ``shrink_seconds`` bounds the time Hypothesis spends shrinking a failure (the best shrink
-    so far is reported when it runs out; the unshrunk failure is on disk already).
+    The tactics run in order, each with its share of ``budget.examples`` (``shares``: one
+    weight per tactic; by default :data:`SHARES`).  ``properties`` restricts the search to
+    some properties (protocol crashes always count); ``generate=False`` only replays what
+    ``database`` offers (no new examples).  Shrinking is bounded by ``shrink_seconds`` (time:
+    the best shrink so far is kept; the unshrunk failure is on disk already) and by
+    ``max_shrinks`` (a count: the same seed still gives the same trace).
     """
     budget = budget or Budget()
     if declarations is None:
@@ -168,11 +176,14 @@ def search(
         examples[0] += 1
         examples[1] += len(world.steps)
 
-    share = max(1, budget.examples // max(1, len(tactics)))
     notes: list[object] = []  # Hypothesis's own messages: the result says what matters
+    weights = list(shares) if shares is not None else [SHARES.get(t, 1) for t in tactics]
+    if len(weights) != len(tactics) or any(w < 1 for w in weights):
+        raise InvalidArgument(f"shares {weights!r} must give a weight >= 1 to each tactic")
     tried: list[Tactic] = []
-    for tactic in tactics:
+    for tactic, weight in zip(tactics, weights, strict=True):
         tried.append(tactic)
+        share = max(1, budget.examples * weight // sum(weights))
 
         def failed(failure: AssertionError, tactic: Tactic = tactic) -> None:
             # the first failing run is written at once, before Hypothesis starts shrinking:
@@ -189,7 +200,7 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            with _shrink_limit(shrink_seconds), with_reporter(notes.append):
+            with _shrink_limit(shrink_seconds, max_shrinks), with_reporter(notes.append):
                 _run_machine(machine, _database_key(protocol, config, tactic), settings(
                     max_examples=share, stateful_step_count=budget.steps, deadline=None,
                     database=database, report_multiple_bugs=False, print_blob=False,
@@ -242,19 +253,25 @@ def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: setti
 
 
 @contextlib.contextmanager
-def _shrink_limit(seconds: float | None) -> Iterator[None]:
-    """Bound Hypothesis's shrinking time (its engine reads this module global per run)."""
-    if seconds is None or not hasattr(_engine, "MAX_SHRINKING_SECONDS"):
-        yield
-        return
-    if seconds <= 0:
+def _shrink_limit(seconds: float | None, count: int | None) -> Iterator[None]:
+    """Bound Hypothesis's shrinking by time and by count (module globals its engine reads)."""
+    if seconds is not None and seconds <= 0:
         raise InvalidArgument(f"shrink_seconds={seconds!r} must be positive (or None: no bound)")
-    before = _engine.MAX_SHRINKING_SECONDS
-    _engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    if count is not None and count < 1:
+        raise InvalidArgument(f"max_shrinks={count!r} must be at least 1 (or None: no bound)")
+    before = (getattr(_engine, "MAX_SHRINKING_SECONDS", None),
+              getattr(_engine, "MAX_SHRINKS", None))
+    if seconds is not None and before[0] is not None:
+        _engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    if count is not None and before[1] is not None:
+        _engine.MAX_SHRINKS = count
     try:
         yield
     finally:
-        _engine.MAX_SHRINKING_SECONDS = before
+        if before[0] is not None:
+            _engine.MAX_SHRINKING_SECONDS = before[0]
+        if before[1] is not None:
+            _engine.MAX_SHRINKS = before[1]
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:

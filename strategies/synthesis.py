@@ -1,0 +1,104 @@
+"""Whole messages the generic adversary can build from its knowledge (no Hypothesis here).
+
+Two capabilities on top of :class:`~tssbqs_pbt.strategies.adversary.Adversary`, both driven only
+by the protocol's message declarations:
+
+- **synthesis** of a request: a well-formed message of a declared type B has seen (and that
+  carries no signature or partial of its own), every field drawn from what B holds or can
+  invent for that field's role (an operation it has seen, an old datum, no evidence, ...);
+- **answers**: every self-verifying message naming a pending operation of a correct client that
+  B can sign (it holds or can combine the declared signature); a Byzantine delegate hands it to
+  that client at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+from tssbqs_pbt.protocols.api import FieldRole
+from tssbqs_pbt.strategies.adversary import _NOTHING, Adversary, Position, _optional
+
+from tssbqs_pbt.crypto.api import Signature
+from tssbqs_pbt.kernel import NodeId, OpId
+
+__all__ = ["answers", "build", "coherent_first", "field_pools", "synthesisable"]
+
+_SIGNED_ROLES = (FieldRole.SIGNATURE, FieldRole.PARTIAL)
+
+
+def synthesisable(adversary: Adversary) -> tuple[type, ...]:
+    """Held message types B may build from scratch: no signature or partial at top level (a
+    request, a query, a store), in a stable order (by name)."""
+    out = []
+    for cls in adversary.held_types():
+        decl = adversary.decls.get(cls)
+        if decl is None or any(role in _SIGNED_ROLES for _, role in decl.roles):
+            continue
+        if any(role is FieldRole.OPAQUE for _, role in decl.roles):
+            continue
+        out.append(cls)
+    return tuple(out)
+
+
+def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, ...]]]:
+    """For each field of ``cls``, the values B can put there (newest or simplest first)."""
+    decl = adversary.decls[cls]
+    pools: list[tuple[str, tuple[Any, ...]]] = []
+    for name, role in decl.roles:
+        position = Position((name,), role, cls)
+        pool = adversary.pool(position, _NOTHING)
+        if _optional(adversary._annotation(position)):
+            pool = (*pool, None)
+        pools.append((name, pool))
+    return pools
+
+
+def coherent_first(adversary: Adversary, chosen: Iterable[Any],
+                   pool: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``pool`` with the candidates whose values already appear in the fields chosen so far
+    first (a datum for the value a request asks to write), stable otherwise."""
+    values: set[Any] = set()
+    for value in chosen:
+        values |= adversary._values(value)
+    if not values:
+        return pool
+    return tuple(sorted(pool, key=lambda c: not (adversary._values(c) & values)))
+
+
+def build(adversary: Adversary, cls: type, values: Iterable[tuple[str, Any]]) -> Any:
+    """The ``cls`` message with the given field values, repaired as B can (re-signed)."""
+    try:
+        message = cls(**dict(values))
+    except (TypeError, ValueError):
+        return None
+    return adversary._repair(message)
+
+
+def answers(adversary: Adversary, pending: Iterable[OpId],
+            only_new: frozenset[Any] | None = None) -> list[tuple[NodeId, Any]]:
+    """(client, reply) pairs: self-verifying messages B can sign for a pending operation (with
+    ``only_new``: only those whose signature is not in that set)."""
+    waiting = set(pending)
+    if not waiting:
+        return []
+    out: list[tuple[NodeId, Any]] = []
+    for cls in adversary.forgeable():
+        decl = adversary.decls[cls]
+        op_fields = [name for name, role in decl.roles if role is FieldRole.OPERATION]
+        if len(op_fields) != 1:
+            continue
+        for reply in adversary.forgeries(cls):
+            op = getattr(reply, op_fields[0])
+            if only_new is not None and _signature(reply) in only_new:
+                continue
+            if op in waiting and isinstance(op, OpId):
+                out.append((op.client, reply))
+    return out
+
+
+
+def _signature(message: Any) -> Any:
+    return next((getattr(message, a.name) for a in attrs.fields(type(message))
+                 if isinstance(getattr(message, a.name), Signature)), None)
