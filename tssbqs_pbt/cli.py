@@ -51,8 +51,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="run on a Dask distributed cluster")
     sweep.add_argument("--example-db", default=None, metavar="DIR|redis://HOST:PORT",
                        help="Hypothesis example database (default: DIR/hypothesis-db)")
-    sweep.add_argument("--shrink-seconds", type=float, default=20.0,
-                       help="bound on shrinking one counterexample (default 20)")
+    sweep.add_argument("--shrink-seconds", type=float, default=5.0,
+                       help="bound on shrinking one counterexample (default 5; the result "
+                       "records when the bound cut shrinking short)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("protocols", help="list the registered protocols")
     search = sub.add_parser("search", help="search one protocol for a property violation")

@@ -191,7 +191,7 @@ def search(
             if first:
                 return
             first.append(time.perf_counter() - started)
-            if save_dir is not None:
+            if save_dir is not None and shrink:  # (unshrunk, the result itself is saved next)
                 save_counterexample(_counterexample(failure, tactic), save_dir, unshrunk=True)
 
         setup = SearchSetup(

@@ -77,7 +77,7 @@ def run_sweep(
     resume: bool = False,
     executor: Executor | None = None,
     example_db: str | None = None,
-    shrink_seconds: float = 20.0,
+    shrink_seconds: float = 5.0,
     candidates: int = 6,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> SweepOutcome:

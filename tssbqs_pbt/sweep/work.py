@@ -37,7 +37,7 @@ class Task:
     candidates: tuple[LibraryEntry, ...] = ()
     out_dir: str = "tssbqs-sweep"
     example_db: str | None = None
-    shrink_seconds: float = 20.0
+    shrink_seconds: float = 5.0
     reuse_only: bool = False  # the closing pass: only replay the offered schedules
 
 
