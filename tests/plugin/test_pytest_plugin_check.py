@@ -72,17 +72,27 @@ def test_a_violation_fails_with_the_shrunk_report_and_lists_it(
 def test_the_counterexample_is_replayed_first_on_the_next_run(
     pytester: pytest.Pytester,
 ) -> None:
+    # a profile with an example database (Hypothesis's own CI profile, loaded when CI is set,
+    # has none: then nothing is kept between runs, by design)
+    from hypothesis import settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    settings.register_profile(
+        "tssbqs-test-with-db", database=DirectoryBasedExampleDatabase(str(pytester.path / "db")),
+        derandomize=False)
+    with_db = "--hypothesis-profile=tssbqs-test-with-db"
     tutorial_project(pytester)
-    pytester.runpytest(QUICK).assert_outcomes(failed=1)
+    pytester.runpytest(QUICK, with_db).assert_outcomes(failed=1)
     # one example: only the example database finds it again (without the database, one
     # example does not; like Hypothesis, --hypothesis-seed turns the database off)
-    pytester.runpytest("--tssbqs-budget=1").assert_outcomes(failed=1)
-    pytester.runpytest("--tssbqs-budget=1", "--hypothesis-seed=0").assert_outcomes(passed=1)
+    pytester.runpytest("--tssbqs-budget=1", with_db).assert_outcomes(failed=1)
+    pytester.runpytest("--tssbqs-budget=1", "--hypothesis-seed=0",
+                       with_db).assert_outcomes(passed=1)
     # the fixed protocol is re-checked against the stored counterexample, and passes
     stored = pytester.path / ".hypothesis" / "tssbqs-pbt"
     assert any(stored.rglob("*"))
     pytester.makepyfile(quorum_register=tutorial_source(fixed=True))
-    pytester.runpytest("--tssbqs-budget=1").assert_outcomes(passed=1)
+    pytester.runpytest("--tssbqs-budget=1", with_db).assert_outcomes(passed=1)
 
 
 def test_statistics_and_a_passing_check(pytester: pytest.Pytester) -> None:

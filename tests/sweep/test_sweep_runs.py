@@ -92,8 +92,10 @@ def test_interrupted_sweep_resumes_without_rerunning(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     flags = ["--q", "3", "--t", "1,2", *(f"--only={p}" for p in PINS), "--budget", "150",
              "--seed", "11", "--workers", "1", "--no-progress", "--shrink-seconds", "5"]
+    # (a background shell may have started us with SIGINT ignored: give the sweep Ctrl-C back)
     process = subprocess.Popen(_cli("--out", str(out), *flags), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     results = out / "results.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
