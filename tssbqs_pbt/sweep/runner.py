@@ -117,7 +117,8 @@ def run_sweep(
     # a design that behaves exactly like another one of the space is decided by it (below)
     aliases = [i for i in todo if designs[i].representative() != designs[i]
                and combination_key(designs[i].representative()) in keys]
-    todo = [i for i in todo if i not in set(aliases)]
+    alias_set = set(aliases)
+    todo = [i for i in todo if i not in alias_set]
     resumed = sum(1 for r in finished.values() if _final(r, full))
     counts = Counter(r.verdict for r in finished.values())
     started = time.perf_counter()
