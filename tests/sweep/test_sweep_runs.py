@@ -81,6 +81,8 @@ def _check_report(outcome: SweepOutcome) -> None:
     text = write_markdown(found, outcome.directory / "report.md").read_text()
     assert "```mermaid" in text and "sequenceDiagram" in text
     assert "family C: 2 of 2 members valid" in text
+    listing = (outcome.directory / "counterexamples.md").read_text()
+    assert listing.count("\n- ") == 6 and "counterexamples.md" in text
     assert "| 3 | 1 | 4 | 0 | 4 | 0 | 0 | 4 | 0 |" in text  # q=3, t=1: four broken by P3
 
 

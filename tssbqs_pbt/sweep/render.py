@@ -169,10 +169,27 @@ def write_markdown(found: Findings, path: Path) -> Path:
     if errors:
         lines += ["", "## Errors", ""]
         lines += [f"- `{r.key}`: {(r.error or '').splitlines()[0]}" for r in errors]
-    lines += ["", "## Counterexamples", ""]
-    lines += _counterexample_sections(outcome.results, outcome.directory)
+    listing = path.with_name("counterexamples.md")
+    lines += ["", "## Counterexamples", "",
+              f"Every invalid combination, each linked to its own files: [{listing.name}]"
+              f"({listing.name}). Below, each schedule found by search, with its chart and how "
+              "many neighbours it also broke when replayed.", ""]
+    lines += _counterexample_sections(outcome.results, outcome.directory, listing.name)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    listing.write_text("\n".join(_listing(outcome.results)) + "\n", encoding="utf-8")
     return path
+
+
+def _line(r: CombinationResult) -> str:
+    return (f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), {r.steps} steps, "
+            f"{r.source}{f' from `{r.reused_from}`' if r.reused_from else ''} · "
+            f"{_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}")
+
+
+def _listing(results: Sequence[CombinationResult]) -> list[str]:
+    invalid = [r for r in results if r.verdict == "invalid"]
+    return [f"# Every invalid combination ({len(invalid)})", "",
+            *(_line(r) for r in invalid)]
 
 
 def _link(result: CombinationResult, kind: str, text: str) -> str:
@@ -180,7 +197,8 @@ def _link(result: CombinationResult, kind: str, text: str) -> str:
     return f"[{text}]({target})" if target else text
 
 
-def _counterexample_sections(results: Sequence[CombinationResult], root: Path) -> list[str]:
+def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
+                             listing: str, shown: int = 10) -> list[str]:
     invalid = [r for r in results if r.verdict == "invalid"]
     origins = [r for r in invalid if r.source == "search"]
     followers: dict[str, list[CombinationResult]] = defaultdict(list)
@@ -205,15 +223,13 @@ def _counterexample_sections(results: Sequence[CombinationResult], root: Path) -
         reused = followers.pop(origin.key, [])
         if reused:
             lines += [f"The same schedule, replayed, also broke {len(reused)} neighbouring "
-                      "combination(s) (each confirmed by its own replay file):", ""]
-            lines += [f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), "
-                      f"{r.steps} steps · {_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}"
-                      for r in reused]
+                      "combination(s), each confirmed by its own replay file"
+                      + (f" (the first {shown} here, all in [{listing}]({listing}))"
+                         if len(reused) > shown else "") + ":", ""]
+            lines += [_line(r) for r in reused[:shown]]
             lines.append("")
-    for origin_key, rest in sorted(followers.items()):
-        lines += [f"### Reused from `{origin_key or 'an earlier run'}`", ""]
-        lines += [f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), "
-                  f"{r.steps} steps · {_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}"
-                  for r in rest]
-        lines.append("")
+    rest = sum(len(v) for v in followers.values())
+    if rest:
+        lines += [f"{rest} more were broken by schedules from an earlier run or from a "
+                  f"combination broken by reuse itself: see [{listing}]({listing}).", ""]
     return lines
