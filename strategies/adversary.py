@@ -185,10 +185,12 @@ class Adversary:
             wanted = self._annotation(position)
             if wanted is Any and current is not _NOTHING:
                 wanted = type(current)
-            for cls in self.decls:
-                if _accepts(wanted, cls):
-                    found.update(dict.fromkeys(self.forgeries(cls)))
-                    found.update(dict.fromkeys(reversed(kn.objects(cls))))
+            accepted = [cls for cls in self.decls if _accepts(wanted, cls)]
+            for cls in accepted:
+                found.update(dict.fromkeys(self.forgeries(cls)))
+                found.update(dict.fromkeys(reversed(kn.objects(cls))))
+            for cls in accepted:  # last: what only a protocol that trusts reports accepts
+                found.update(dict.fromkeys(self.fabrications(cls)))
         elif role is FieldRole.COLLECTION:
             # an empty collection first; then held collections of objects (timestamps are
             # tuples too, but not collections)
@@ -247,6 +249,28 @@ class Adversary:
         values = self._values(obj)
         return bool(values) and values <= self._values(message)
 
+    def primary_values(self, obj: Any) -> set[Any]:
+        """The values ``obj`` is about: those of its shallowest value fields (a write request's
+        own value, not the value of the basis it carries)."""
+        level = [obj]
+        for _ in range(4):
+            found: set[Any] = set()
+            deeper: list[Any] = []
+            for item in level:
+                decl = self.decls.get(type(item))
+                if decl is None:
+                    continue
+                for name, role in decl.roles:
+                    value = getattr(item, name)
+                    if role is FieldRole.VALUE:
+                        found.add(value)
+                    elif role in (FieldRole.DATA, FieldRole.STATEMENT):
+                        deeper.append(value)
+            if found or not deeper:
+                return found
+            level = deeper
+        return set()
+
     def _values(self, obj: Any) -> set[Any]:
         found: set[Any] = set()
         decl = self.decls.get(type(obj))
@@ -300,6 +324,41 @@ class Adversary:
             sig = self.world.knowledge.signature_on(data)
             if sig is not None:
                 out.append(attrs.evolve(candidate, **{sig_field: sig}))
+        return tuple(out)
+
+    def fabrications(self, cls: type) -> tuple[Any, ...]:
+        """Unsigned ``cls`` objects B makes up: each value it has seen (or a fabricated one)
+        at the highest timestamp it can invent, every signature or partial field left empty.
+        Only flat classes whose signed fields are optional qualify."""
+        decl = self.decls.get(cls)
+        if decl is None:
+            return ()
+        fields: dict[str, Any] = {}
+        values: tuple[Any, ...] = ()
+        value_field = None
+        for name, role in decl.roles:
+            position = Position((name,), role, cls)
+            if role in (FieldRole.SIGNATURE, FieldRole.PARTIAL):
+                if not _optional(self._annotation(position)):
+                    return ()
+                fields[name] = None
+            elif role is FieldRole.VALUE and value_field is None:
+                value_field, values = name, self.pool(position, _NOTHING)
+            elif role in _LEAF_ROLES:
+                pool = self.pool(position, _NOTHING)
+                if not pool:
+                    return ()
+                fields[name] = pool[0]  # invented first: for a timestamp, above everything
+            else:
+                return ()
+        if value_field is None or not any(v is None for v in fields.values()):
+            return ()
+        out = []
+        for value in values:
+            try:
+                out.append(cls(**fields, **{value_field: value}))
+            except (TypeError, ValueError):
+                continue
         return tuple(out)
 
     @staticmethod

@@ -57,14 +57,18 @@ def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, .
 
 def coherent_first(adversary: Adversary, chosen: Iterable[Any],
                    pool: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``pool`` with the candidates whose values already appear in the fields chosen so far
-    first (a datum for the value a request asks to write), stable otherwise."""
+    """``pool`` with the candidates about the value the fields chosen so far are about first
+    (a datum for the value a request asks to write), then those whose values appear there at
+    all (the basis it carries), stable otherwise."""
     values: set[Any] = set()
+    primary: set[Any] = set()
     for value in chosen:
         values |= adversary._values(value)
+        primary |= adversary.primary_values(value)
     if not values:
         return pool
-    return tuple(sorted(pool, key=lambda c: not (adversary._values(c) & values)))
+    return tuple(sorted(pool, key=lambda c: (not (adversary.primary_values(c) & primary),
+                                             not (adversary._values(c) & values))))
 
 
 def build(adversary: Adversary, cls: type, values: Iterable[tuple[str, Any]]) -> Any:

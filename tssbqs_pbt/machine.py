@@ -196,12 +196,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             positions = adversary.positions(message)
             if not positions:
                 return
-            position = positions[data.draw(st.integers(0, len(positions) - 1), label="field")]
+            position = positions[_pick(data, len(positions), "field")]
             current = _get(message, position.path)
             pool = adversary.pool(position, current)
             if not pool:
                 return
-            value = pool[data.draw(st.integers(0, len(pool) - 1), label="value")]
+            value = pool[_pick(data, len(pool), "value")]
             self._b_send_changed(data, message, position, value)
 
         @precondition(lambda self: not lag and self._b_holds())
@@ -214,7 +214,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             high = adversary.above_all()
             if not places or high is None:
                 return
-            message, position = places[data.draw(st.integers(0, len(places) - 1), label="at")]
+            message, position = places[_pick(data, len(places), "at")]
             self._b_send_changed(data, message, position, high)
 
         @precondition(lambda self: not lag and self._b_holds())
@@ -226,8 +226,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             places = adversary.plant_targets()
             if not places:
                 return
-            message, position, obj = places[data.draw(st.integers(0, len(places) - 1),
-                                                      label="plant")]
+            message, position, obj = places[_pick(data, len(places), "plant")]
             self._b_send_changed(data, message, position, obj)
 
         @precondition(lambda self: not lag and self._b_forges())
@@ -240,7 +239,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             made = adversary.forgeries(kind)
             if not made:
                 return
-            forged = made[data.draw(st.integers(0, len(made) - 1), label="forged")]
+            forged = made[_pick(data, len(made), "forged")]
             adversary.produced(forged)
             self._b_target(data, forged)
 
@@ -283,8 +282,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     pool = coherent_first(adversary, (v for _, v in chosen), pool)
                     if not pool:
                         return
-                    chosen.append((name, pool[data.draw(st.integers(0, len(pool) - 1),
-                                                        label=name)]))
+                    chosen.append((name, pool[_pick(data, len(pool), name)]))
                 message = build(adversary, kind, chosen)
                 if message is None:
                     return
@@ -302,8 +300,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             def answer(self, data: st.DataObject) -> None:
                 """B, as a delegate, hands a client a reply it can sign for its operation."""
                 replies = self._answers()
-                client, reply = replies[data.draw(st.integers(0, len(replies) - 1),
-                                                  label="reply")]
+                client, reply = replies[_pick(data, len(replies), "reply")]
                 self._b_send(client, reply)
 
         @rule()
@@ -380,7 +377,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             kinds = self.adversary.held_types()
             kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
             held = self.adversary.held_of(kind)
-            return held[data.draw(st.integers(0, len(held) - 1), label="held")]
+            return held[_pick(data, len(held), "held")]
 
         def _b_send(self, dst: Any, payload: Any, immediate: bool = True) -> None:
             assert self.adversary is not None
@@ -475,6 +472,23 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
 
     ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
     return ProtocolMachine
+
+
+def _pick(data: st.DataObject, size: int, label: str) -> int:
+    """An index into a pool of ``size`` candidates kept most plausible first.
+
+    Three draws in four are geometric (index 0 with probability 1/2, 1 with 1/4, ...), one in
+    four uniform; both shrink to index 0.  The pools B draws from (held messages newest first,
+    invented timestamps first, coherent data first) put what an attack usually needs in front,
+    and a chain of uniform draws over them multiplies small odds at every field.
+    """
+    if size <= 1:
+        return 0
+    if data.draw(st.integers(0, 3), label=f"{label} (any)") == 3:
+        return data.draw(st.integers(0, size - 1), label=label)
+    bits = min(size - 1, 16)
+    u = data.draw(st.integers(0, (1 << bits) - 1), label=label)
+    return min(size - 1, bits - ((1 << bits) - 1 - u).bit_length())
 
 
 def _get(obj: Any, path: tuple[str, ...]) -> Any:

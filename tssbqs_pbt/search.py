@@ -200,7 +200,8 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            with _shrink_limit(shrink_seconds, max_shrinks), with_reporter(notes.append):
+            with _shrink_limit(shrink_seconds, max_shrinks), _seed_only(), \
+                    with_reporter(notes.append):
                 _run_machine(machine, _database_key(protocol, config, tactic), settings(
                     max_examples=share, stateful_step_count=budget.steps, deadline=None,
                     database=database, report_multiple_bugs=False, print_blob=False,
@@ -250,6 +251,32 @@ def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: setti
         # (a seed forced with --hypothesis-seed turns the database off, as Hypothesis does)
         test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
     test()
+
+
+@contextlib.contextmanager
+def _seed_only() -> Iterator[None]:
+    """Make the seed alone decide what Hypothesis generates.
+
+    Hypothesis mixes into its draws constants found in the *local* modules loaded at the time
+    (source files outside site-packages: an editable install, the test files pytest
+    collected, the script that called us), so one seed gave different schedules under pytest,
+    the CLI and a benchmark script.  The search turns that pool off while it runs."""
+    from hypothesis.internal.conjecture import providers
+
+    before = getattr(providers, "_get_local_constants", None)
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if before is None or cache is None or not hasattr(providers, "Constants"):
+        yield  # another Hypothesis version: nothing to turn off
+        return
+    empty = providers.Constants()
+    providers._get_local_constants = lambda: empty
+    # (constants allowed per draw are cached: earlier tests in this process filled that cache)
+    providers.CONSTANTS_CACHE = type(cache)(1024)
+    try:
+        yield
+    finally:
+        providers._get_local_constants = before
+        providers.CONSTANTS_CACHE = cache
 
 
 @contextlib.contextmanager
