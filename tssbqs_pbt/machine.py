@@ -108,6 +108,7 @@ class SearchSetup:
     tactic: Tactic = Tactic.FINE
     max_ops: int = 5
     drain_bound: int = 5_000
+    settle_bound: int | None = None  # deliveries per exchange in a rule; None: 40 n^2
     on_failure: Callable[[AssertionError], None] | None = None
     on_example: Callable[[World], None] | None = None
     properties: frozenset[Property] | None = None  # None: all three
@@ -118,6 +119,9 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
     coarse = setup.tactic is Tactic.COARSE
     lag = setup.tactic is Tactic.LAG
     byzantine = bool(setup.config.byzantine)
+    # a rule's exchange stops after this many deliveries (a livelocked protocol would make
+    # every rule run the whole drain bound; what is left stays in flight)
+    bound = setup.settle_bound or 40 * setup.config.n ** 2
 
     class ProtocolMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -127,7 +131,6 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self.values = 0
             self.checked = (-1, -1)
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
-            self.delayed: set[int] = set()  # messages held back until the drain
             self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
 
         # -- set-up ------------------------------------------------------------------------
@@ -163,7 +166,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             @precondition(lambda self: len(self.world.pool) > 0)
             @rule()
             def settle(self) -> None:
-                self._step(Settle(setup.drain_bound))
+                self._step(Settle(bound))
 
             # -- the Byzantine server --------------------------------------------------------
             @precondition(lambda self: self._b_busy())
@@ -402,7 +405,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 self._b_send(targets[choice], payload)
 
         def _settle_with_b(self, skip: Any = None) -> None:
-            for _ in range(setup.drain_bound):
+            for _ in range(bound):
                 if self.adversary is not None and self.adversary.unprocessed() > 0:
                     for dst, payload in self.adversary.honest_step():
                         if dst != skip:
@@ -411,7 +414,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 if skip is None:
                     if not len(self.world.pool):
                         return
-                    self._step(Settle(setup.drain_bound))
+                    self._step(Settle(bound))
                     continue
                 ready = [e for e in self.world.pool if skip not in (e.src, e.dst)]
                 if not ready:
@@ -446,26 +449,22 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             """Deliver oldest first, except messages to lagging servers (held back until the
             drain); B processes what it received honestly unless ``honest`` is false."""
             adversary = self.adversary if honest else None
-            for _ in range(setup.drain_bound):
+            for _ in range(bound):
                 if adversary is not None and adversary.unprocessed() > 0:
                     for dst, payload in adversary.honest_step():
                         if dst not in self.lagging:
                             self._b_send(dst, payload, immediate=False)
                     continue
-                if not self.lagging and not self.delayed:
-                    if not len(self.world.pool):
+                if adversary is None or not self.lagging:
+                    # B does not act in between: one settle that holds back what goes to
+                    # the lagging server
+                    if not any(e.dst not in self.lagging for e in self.world.pool):
                         return
-                    self._step(Settle(setup.drain_bound))
+                    self._step(Settle(bound, hold=self.lagging))
+                    if adversary is None:
+                        return
                     continue
-                ready = None
-                for envelope in self.world.pool:
-                    if envelope.id in self.delayed:
-                        continue
-                    if envelope.dst in self.lagging:
-                        self.delayed.add(envelope.id)
-                        continue
-                    ready = envelope
-                    break
+                ready = next((e for e in self.world.pool if e.dst not in self.lagging), None)
                 if ready is None:
                     return
                 self._step(Deliver(ready.id))

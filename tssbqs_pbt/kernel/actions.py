@@ -77,9 +77,11 @@ class ByzantineSend:
 
 @attrs.frozen
 class Settle:
-    """Deliver in-flight messages oldest first until none is left or ``max_deliveries``."""
+    """Deliver in-flight messages oldest first until none is left or ``max_deliveries``;
+    messages to the nodes in ``hold`` stay in flight (the network delays them)."""
 
     max_deliveries: int = attrs.field(default=10_000, validator=int_at_least(1))
+    hold: frozenset[NodeId] = attrs.field(default=frozenset(), converter=frozenset)
 
 
 @attrs.frozen

@@ -51,7 +51,7 @@ def step(world: World, action: Action) -> StepRecord:
         elif isinstance(action, ByzantineSend):
             _byzantine_send(world, action, events)
         elif isinstance(action, Settle):
-            _settle(world, action.max_deliveries, events)
+            _settle(world, action.max_deliveries, events, action.hold)
         elif isinstance(action, Drain):
             world.phase = Phase.DRAIN
             _settle(world, action.max_deliveries, events)
@@ -124,10 +124,14 @@ def _byzantine_send(world: World, action: ByzantineSend, events: list[Event]) ->
         _deliver(world, world.pool.take(envelope.id), events)
 
 
-def _settle(world: World, limit: int, events: list[Event]) -> None:
+def _settle(world: World, limit: int, events: list[Event],
+            hold: frozenset[NodeId] = frozenset()) -> None:
     delivered = 0
     while delivered < limit:
-        envelope = world.pool.oldest()
+        if hold:
+            envelope = next((e for e in world.pool if e.dst not in hold), None)
+        else:
+            envelope = world.pool.oldest()
         if envelope is None:
             break
         _deliver(world, world.pool.take(envelope.id), events)

@@ -109,8 +109,10 @@ def _step_rows(
         rows.append(Note(view.index, _span(timeline), f"{view.index}. drain: the adversary "
                          "stops, fair delivery, Byzantine servers silent", NoteStyle.PHASE))
     elif isinstance(view.action, Settle):
+        held = (f" except to {', '.join(str(n) for n in sorted(view.action.hold, key=str))}"
+                if view.action.hold else "")
         rows.append(Note(view.index, _span(timeline), f"{view.index}. settle: deliver "
-                         "everything in flight, oldest first", NoteStyle.PHASE))
+                         f"everything in flight{held}, oldest first", NoteStyle.PHASE))
     for h in view.happenings:
         if h.kind is Kind.INVOKE and h.invoked is not None:
             inv = h.invoked

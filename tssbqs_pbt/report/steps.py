@@ -195,6 +195,9 @@ def _settle_head(view: StepView) -> str:
     what = ("drain (the adversary stops: fair delivery, oldest first; Byzantine servers "
             "silent)" if isinstance(view.action, Drain)
             else "settle (deliver what is in flight, oldest first)")
+    if isinstance(view.action, Settle) and view.action.hold:
+        held = ", ".join(str(n) for n in sorted(view.action.hold, key=str))
+        what = what[:-1] + f"; the network holds back what goes to {held})"
     if view.settled is None:
         return f"{what}: interrupted"
     return (f"{what}: {view.settled.delivered} messages delivered, {view.settled.in_flight} "
