@@ -212,3 +212,25 @@ def test_world_copy_is_independent() -> None:
     assert len(w.pool) == 3 and len(twin.pool) == 0
     assert len(w.steps) == 1 and len(twin.steps) == 2
     assert w.pending and not twin.pending
+
+
+def test_settle_may_hold_back_what_goes_to_some_nodes_and_replays_the_same() -> None:
+    from tssbqs_pbt.kernel import Trace, replay
+
+    w = world(byzantine=frozenset())
+    slow = server(3)
+    step(w, Invoke(C1, write("a")))
+    step(w, Settle(hold=frozenset({slow})))
+    assert w.pool and all(e.dst == slow for e in w.pool)  # the rest was delivered
+    step(w, Settle())
+    assert not w.pool
+    again = replay(Trace.of(w), ToyRegister())
+    assert Trace.of(again).to_json() == Trace.of(w).to_json()
+
+
+def test_settle_stops_at_its_bound() -> None:
+    w = world(byzantine=frozenset())
+    step(w, Invoke(C1, write("a")))
+    record = step(w, Settle(max_deliveries=2))
+    delivered = [e for e in record.events if type(e).__name__ == "Delivered"]
+    assert len(delivered) == 2
