@@ -108,6 +108,8 @@ def main() -> int:
     parser.add_argument("--seed-base", type=int, default=None)
     parser.add_argument("--only", action="append", default=None)
     parser.add_argument("--json", default="benchmarks/results/search.json")
+    parser.add_argument("--shrink-seconds", type=float, default=None,
+                        help="bound each shrink (default: none, shrinking runs to its end)")
     args = parser.parse_args()
     rng = random.Random(args.seed_base)
     seeds = [rng.randrange(2**32) for _ in range(args.seeds)]
@@ -117,8 +119,8 @@ def main() -> int:
         if args.only and name not in args.only:
             continue
         protocol = DesignProtocol(design)
-        runs = [search(protocol, design.config(byzantine={4}), budget=budget, seed=s)
-                for s in seeds]
+        runs = [search(protocol, design.config(byzantine={4}), budget=budget, seed=s,
+                       shrink_seconds=args.shrink_seconds) for s in seeds]
         found = [r for r in runs if r.found]
         row = {
             "combination": name,
@@ -130,6 +132,7 @@ def main() -> int:
             "shrunk_steps": median([float(r.counterexample.steps) for r in found
                                     if r.counterexample]),
             "hand_written_steps": hand_written_steps(name, design),
+            "shrink_cut": sum(1 for r in found if r.shrink_cut),
             "properties": sorted({r.counterexample.property for r in found
                                   if r.counterexample}),
             "tactics": sorted({r.counterexample.tactic.value for r in found
@@ -137,6 +140,7 @@ def main() -> int:
         }
         rows.append(row)
         print(_line(row), flush=True)
+        _write(args.json, {"partial": True, "seeds": seeds, "combinations": rows})
     valid_rows = []
     for name, design in VALID.items():
         if args.only and name not in args.only:
@@ -159,11 +163,17 @@ def main() -> int:
     out = {
         "machine": platform.processor() or platform.machine(), "python": sys.version.split()[0],
         "budget_examples": budget.examples, "steps_per_example": budget.steps, "seeds": seeds,
+        "shrink_seconds": args.shrink_seconds,
         "combinations": rows, "valid": valid_rows, "trivial_examples_per_s": trivial,
     }
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(out, indent=2) + "\n")
+    _write(args.json, out)
     return 0
+
+
+def _write(path: str, data: dict) -> None:  # type: ignore[type-arg]
+    """Written after every row, so an interrupted run keeps what it measured."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _line(row: dict) -> str:  # type: ignore[type-arg]

@@ -16,6 +16,7 @@ derived from the protocol's message declarations, so it works for any plugged-in
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -204,10 +205,7 @@ class Adversary:
         return tuple(v for v in found if _fits(role, v, current))
 
     def _annotation(self, position: Position) -> Any:
-        try:
-            return typing.get_type_hints(position.owner).get(position.path[-1], Any)
-        except Exception:
-            return Any
+        return _hints(position.owner).get(position.path[-1], Any)
 
     # -- targeted mutations ----------------------------------------------------------------------
     def outbid_targets(self) -> tuple[tuple[Any, Position], ...]:
@@ -415,6 +413,15 @@ class Adversary:
 _PRIORITY = (FieldRole.TIMESTAMP, FieldRole.DATA, FieldRole.VALUE, FieldRole.OPERATION,
              FieldRole.STATEMENT, FieldRole.COUNTER, FieldRole.COLLECTION, FieldRole.SIGNATURE)
 _NOTHING = object()
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved field annotations of ``cls`` (resolving them is costly: once per class)."""
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        return {}
 
 
 def _product(pools: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
