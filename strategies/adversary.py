@@ -33,6 +33,7 @@ from tssbqs_pbt.kernel import (
     ReplyToClient,
     Send,
     World,
+    walk,
 )
 
 __all__ = ["FABRICATED_VALUE", "Adversary", "Position"]
@@ -70,6 +71,8 @@ class Adversary:
         self.cursor = 0  # next received envelope to process honestly
         self.held: dict[Any, None] = {}  # protocol messages held, in the order first held
         self._synced = 0
+        self._public: set[bytes] = set()  # signed content B received or sent
+        self._public_synced = (0, 0)  # (received envelopes, world steps) scanned for it
 
     # -- what B holds ------------------------------------------------------------------------
     def sync(self) -> None:
@@ -78,6 +81,21 @@ class Adversary:
         for envelope in received[self._synced:]:
             self._hold(envelope.payload)
         self._synced = len(received)
+
+    def withheld(self) -> frozenset[bytes]:
+        """Signed content B holds that no message it received or sent carried: signatures it
+        combined itself and keeps to itself (what a withhold-and-release attack releases)."""
+        kn = self.world.knowledge
+        received, steps = self._public_synced
+        for envelope in kn.received[received:]:
+            self._public.update(_signed_content(envelope.payload))
+        for record in self.world.steps[steps:]:
+            for event in record.events:
+                envelope = getattr(event, "envelope", None)
+                if envelope is not None and envelope.src in kn.byzantine:
+                    self._public.update(_signed_content(envelope.payload))
+        self._public_synced = (len(kn.received), len(self.world.steps))
+        return frozenset(s.msg for s in kn.signatures if s.msg not in self._public)
 
     def _hold(self, payload: Any) -> None:
         if isinstance(payload, self.top_types):
@@ -187,6 +205,10 @@ class Adversary:
             if wanted is Any and current is not _NOTHING:
                 wanted = type(current)
             accepted = [cls for cls in self.decls if _accepts(wanted, cls)]
+            withheld = self.withheld()
+            for cls in accepted:  # first what B keeps to itself (it may release it now)
+                found.update(dict.fromkeys(
+                    o for o in self.forgeries(cls) if _signed_content(o) & withheld))
             for cls in accepted:
                 found.update(dict.fromkeys(self.forgeries(cls)))
                 found.update(dict.fromkeys(reversed(kn.objects(cls))))
@@ -413,6 +435,11 @@ class Adversary:
 _PRIORITY = (FieldRole.TIMESTAMP, FieldRole.DATA, FieldRole.VALUE, FieldRole.OPERATION,
              FieldRole.STATEMENT, FieldRole.COUNTER, FieldRole.COLLECTION, FieldRole.SIGNATURE)
 _NOTHING = object()
+
+
+def _signed_content(payload: Any) -> set[bytes]:
+    """The content of every service signature inside ``payload``."""
+    return {o.msg for o in walk(payload) if isinstance(o, Signature)}
 
 
 @functools.cache

@@ -43,10 +43,13 @@ def synthesisable(adversary: Adversary) -> tuple[type, ...]:
 
 
 def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, ...]]]:
-    """For each field of ``cls``, the values B can put there (newest or simplest first)."""
+    """For each field of ``cls``, the values B can put there (newest or simplest first).
+
+    Self-verifying data come first (the scarce part: what B can show), so the other fields
+    can be drawn coherent with it (:func:`coherent_first`)."""
     decl = adversary.decls[cls]
     pools: list[tuple[str, tuple[Any, ...]]] = []
-    for name, role in decl.roles:
+    for name, role in sorted(decl.roles, key=lambda nr: nr[1] is not FieldRole.DATA):
         position = Position((name,), role, cls)
         pool = adversary.pool(position, _NOTHING)
         if _optional(adversary._annotation(position)):

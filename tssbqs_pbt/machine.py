@@ -31,7 +31,6 @@ from typing import Any
 
 import attrs
 from hypothesis import strategies as st
-from hypothesis import target
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
@@ -326,7 +325,6 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 setup.on_example(self.world)
             if not self.world.steps:
                 return
-            target(float(len(self.world.knowledge.signatures)), label="signatures B holds")
             self._step(Drain(setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))

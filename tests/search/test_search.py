@@ -130,10 +130,12 @@ def test_n7_f2_threshold_at_most_f_is_found_and_family_c_passes_a_bounded_budget
 
 # Found by the LAG tactic (a lagging correct server, a synthesised signing request, B handing
 # the client the reply it could sign; for UNSIGNED, a made-up unsigned datum above every
-# timestamp stored, for an old request): pinned on fixed seeds with a bounded budget.
+# timestamp stored, for an old request; for SIGN_GUARD=NONE, a datum B had signed at a high
+# timestamp and kept, released after a newer write): pinned on fixed seeds, bounded budget.
 LAG_FINDABLE = {
-    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (3, 4, 6)),
-    "STORE_FORM=UNSIGNED": (c_with(store_form="UNSIGNED"), (12, 13, 16)),
+    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (0, 1, 4)),
+    "STORE_FORM=UNSIGNED": (c_with(store_form="UNSIGNED"), (2, 5, 20)),
+    "SIGN_GUARD=NONE": (c_with(sign_guard="NONE"), (5, 16, 19)),
 }
 
 
