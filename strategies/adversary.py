@@ -91,9 +91,9 @@ class Adversary:
             self._public.update(_signed_content(envelope.payload))
         for record in self.world.steps[steps:]:
             for event in record.events:
-                envelope = getattr(event, "envelope", None)
-                if envelope is not None and envelope.src in kn.byzantine:
-                    self._public.update(_signed_content(envelope.payload))
+                sent = getattr(event, "envelope", None)
+                if sent is not None and sent.src in kn.byzantine:
+                    self._public.update(_signed_content(sent.payload))
         self._public_synced = (len(kn.received), len(self.world.steps))
         return frozenset(s.msg for s in kn.signatures if s.msg not in self._public)
 
