@@ -206,11 +206,11 @@ class Adversary:
                 wanted = type(current)
             accepted = [cls for cls in self.decls if _accepts(wanted, cls)]
             withheld = self.withheld()
-            for cls in accepted:  # first what B keeps to itself (it may release it now)
-                found.update(dict.fromkeys(
-                    o for o in self.forgeries(cls) if _signed_content(o) & withheld))
+            forged = {cls: self.forgeries(cls) for cls in accepted}
+            for made in forged.values():  # first what B keeps to itself (it may release it)
+                found.update(dict.fromkeys(o for o in made if _signed_content(o) & withheld))
             for cls in accepted:
-                found.update(dict.fromkeys(self.forgeries(cls)))
+                found.update(dict.fromkeys(forged[cls]))
                 found.update(dict.fromkeys(reversed(kn.objects(cls))))
             for cls in accepted:  # last: what only a protocol that trusts reports accepts
                 found.update(dict.fromkeys(self.fabrications(cls)))
