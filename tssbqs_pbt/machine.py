@@ -131,6 +131,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self.checked = (-1, -1)
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
             self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
+            self.failed = False  # a property failed (or the protocol crashed) in this run
 
         # -- set-up ------------------------------------------------------------------------
         @initialize(warmup=st.integers(0, 2 if coarse or lag else 0), data=st.data())
@@ -323,8 +324,8 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def teardown(self) -> None:
             if setup.on_example is not None:
                 setup.on_example(self.world)
-            if not self.world.steps:
-                return
+            if not self.world.steps or self.failed:
+                return  # (after a failure the run is a counterexample already: no drain)
             self._step(Drain(setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))
@@ -334,6 +335,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             try:
                 step(self.world, action)
             except ProtocolFault as fault:
+                self.failed = True
                 failure = FaultFound(fault, Trace.of(self.world))
                 if setup.on_failure is not None:
                     setup.on_failure(failure)
@@ -342,6 +344,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def _check(self, verdict: Verdict) -> None:
             if verdict.violated and (setup.properties is None
                                      or verdict.property in setup.properties):
+                self.failed = True
                 failure = PropertyViolated(verdict, Trace.of(self.world))
                 if setup.on_failure is not None:
                     setup.on_failure(failure)

@@ -34,7 +34,14 @@ from hypothesis.stateful import (
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument, ProtocolFault, ReplayError, TraceFormatError
-from tssbqs_pbt.kernel import SystemConfig, Trace, World, registry_for, replay
+from tssbqs_pbt.kernel import (
+    TRACE_FORMAT,
+    SystemConfig,
+    Trace,
+    World,
+    registry_for,
+    replay,
+)
 from tssbqs_pbt.machine import (
     FaultFound,
     PropertyViolated,
@@ -193,6 +200,9 @@ def search(
             first.append(time.perf_counter() - started)
             if save_dir is not None and shrink:  # (unshrunk, the result itself is saved next)
                 save_counterexample(_counterexample(failure, tactic), save_dir, unshrunk=True)
+            if not shrink:
+                # without shrinking this run is the result: Hypothesis would only run it again
+                raise _FirstFailure(failure)
 
         setup = SearchSetup(
             protocol, config, declarations, scheme=scheme, signed_value=signed_value,
@@ -214,7 +224,8 @@ def search(
             if generate:
                 raise
             continue  # none of the offered examples fits this machine: nothing to report
-        except (PropertyViolated, FaultFound) as failure:
+        except (PropertyViolated, FaultFound, _FirstFailure) as caught:
+            failure = caught.failure if isinstance(caught, _FirstFailure) else caught
             found = _counterexample(failure, tactic)
             if save_dir is not None:
                 path = save_counterexample(found, save_dir)  # saved first, then rendered
@@ -226,6 +237,17 @@ def search(
                                 any("stopped because" in str(note) for note in notes))
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
+
+
+class _FirstFailure(BaseException):
+    """Ends a search that does not shrink at its first failing run.
+
+    A ``BaseException``: Hypothesis does not take it for a test failure (which it would run
+    again to report), it saves the run's choices to the database and lets it through."""
+
+    def __init__(self, failure: AssertionError) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
 
 
 def _database_key(protocol: StorageProtocol, config: SystemConfig, tactic: Tactic) -> bytes:
@@ -318,18 +340,17 @@ def save_counterexample(
     ``unshrunk`` marks the first failing run, saved before shrinking (``...-first.json``)."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    text = found.trace.to_json()
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
-    path = folder / f"counterexample-{slug}-{digest}{'-first' if unshrunk else ''}.json"
-    data = json.loads(text)
+    data = found.trace.to_document()
     data["format"] = COUNTEREXAMPLE_FORMAT
     data["expect"] = {"property": found.property, "clause": found.clause,
                       "tactic": found.tactic.value, "steps": found.steps,
                       "shrunk": not unshrunk}
+    text = json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
+    path = folder / f"counterexample-{slug}-{digest}{'-first' if unshrunk else ''}.json"
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n",
-                   encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -376,9 +397,9 @@ def replay_counterexample(path: str | Path) -> ReplayOutcome:
     if not isinstance(name, str) or not isinstance(config, dict):
         raise TraceFormatError(f"{str(file)!r} has no protocol name or configuration")
     protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
-    raw["format"] = "tssbqs-pbt-trace"
-    trace = Trace.from_json(json.dumps(raw), registry_for(protocol),
-                            source=f"counterexample {str(file)!r}")
+    raw["format"] = TRACE_FORMAT
+    trace = Trace.from_document(raw, registry_for(protocol),
+                                source=f"counterexample {str(file)!r}")
     try:
         world = replay(trace, protocol)
     except ProtocolFault as fault:

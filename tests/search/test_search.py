@@ -157,3 +157,32 @@ def test_lag_tactic_raises_no_false_alarm_on_the_valid_families(name: str) -> No
         result = search(DesignProtocol(design), design.config(byzantine={4}),
                         budget=Budget(100), seed=seed, tactics=(Tactic.LAG,))
         assert not result.found, (name, seed, result.counterexample)
+
+
+def test_without_shrinking_the_first_failing_run_is_the_result_and_runs_once(
+    tmp_path: Path,
+) -> None:
+    # Hypothesis runs a failing example a second time to report it; a search that does not
+    # shrink stops at the first failure instead (the sweep's reuse pass: half its runs)
+    design = c_with(t=4)
+    protocol = DesignProtocol(design)
+    config = design.config(byzantine={4})
+    quick = search(protocol, config, budget=Budget(50), seed=3, tactics=(Tactic.FINE,),
+                   shrink=False, save_dir=tmp_path)
+    assert quick.found and quick.counterexample is not None
+    assert quick.counterexample.path is not None
+    assert replay_counterexample(quick.counterexample.path).confirmed
+    shrunk = search(protocol, config, budget=Budget(50), seed=3, tactics=(Tactic.FINE,))
+    assert shrunk.first_failure_s is not None
+    # the same first failure: every run before it, and it, counted once each
+    assert quick.examples <= shrunk.examples
+
+
+def test_a_search_without_shrinking_runs_its_failing_example_once() -> None:
+    # t=1: the first run fails before any step (B holds t shares); no second run reports it
+    design = c_with(t=1)
+    result = search(DesignProtocol(design), design.config(byzantine={4}), budget=Budget(20),
+                    seed=1, tactics=(Tactic.LAG,), shrink=False)
+    assert result.counterexample is not None
+    assert result.counterexample.property.startswith("P3")
+    assert result.examples == 1 and result.kernel_steps == 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import attrs
 import pytest
 from toy_protocols import Answer, Query, RaisingRegister, Store, ToyRegister, datum_bytes
 
@@ -234,3 +237,39 @@ def test_settle_stops_at_its_bound() -> None:
     record = step(w, Settle(max_deliveries=2))
     delivered = [e for e in record.events if type(e).__name__ == "Delivered"]
     assert len(delivered) == 2
+
+
+def test_walk_visits_depth_first_in_field_order() -> None:
+    from tssbqs_pbt.kernel.codec import walk
+
+    value = Store(Query(None), "a", 5)
+    nested = (value, frozenset({2, 1}), ("x", (3,)))
+
+    def reference(v: Any) -> list[Any]:  # the plain recursive definition
+        out = [v]
+        if isinstance(v, tuple):
+            for item in v:
+                out += reference(item)
+        elif isinstance(v, frozenset):
+            for item in sorted(v):
+                out += reference(item)
+        elif attrs.has(type(v)):
+            for a in attrs.fields(type(v)):
+                out += reference(getattr(v, a.name))
+        return out
+
+    assert list(walk(nested)) == reference(nested)
+
+
+def test_a_combined_signature_forwarded_later_is_learned_with_its_parts() -> None:
+    # absorb skips the parts of objects it knows; a signature it combined itself was known
+    # without its parts, and must still teach them when a message carries it
+    w = world(t=2)
+    step(w, ByzantineSend(B, server(1), Query(None), immediate=True))
+    sig = w.knowledge.signature_on(datum_bytes("v0", 0))
+    assert sig is not None and w.knowledge.holds(sig)
+    assert sig.value not in w.knowledge.objects(int)  # combined: its parts never walked
+    w.knowledge.absorb((sig,))
+    assert sig.value in w.knowledge.objects(int)
+    w.knowledge.absorb((sig,))  # and once is enough
+    assert w.knowledge.objects(int).count(sig.value) == 1

@@ -57,3 +57,16 @@ def test_plain_values_and_unions() -> None:
     assert well_formed(3, int) and not well_formed(True, int)
     assert well_formed(None, int | None) and not well_formed("x", int | None)
     assert well_formed((1, 2, 3), tuple[int, ...]) and not well_formed((1, "x"), tuple[int, ...])
+
+
+def test_verdicts_are_remembered_per_object_never_per_equal_value() -> None:
+    # (regression guard for the identity cache: a verdict belongs to one object)
+    good, bad = Datum("v", (1, 2)), Datum("v", (1, "2"))
+    for _ in range(3):
+        assert well_formed(good) and not well_formed(bad)
+    twin = Datum("v", (1, "2"))
+    assert twin == bad and twin is not bad and not well_formed(twin)
+    deep: Any = 1
+    for _ in range(12):
+        deep = Nest(deep)
+    assert not well_formed(deep) and not well_formed(deep)

@@ -17,7 +17,9 @@ import attrs
 from tssbqs_pbt.errors import InvalidProtocol, TraceFormatError
 from tssbqs_pbt.kernel.ids import NodeId, parse_node
 
-__all__ = ["TypeRegistry", "attrs_fields", "canonical_json", "decode", "encode", "walk"]
+__all__ = [
+    "TypeRegistry", "attrs_fields", "canonical_json", "children", "decode", "encode", "walk"
+]
 
 _LEAVES = (str, int, bool, type(None), bytes, NodeId, enum.Enum)
 
@@ -35,18 +37,28 @@ def attrs_fields(cls: type) -> tuple[str, ...]:
 
 def walk(value: Any) -> Iterator[Any]:
     """Every value nested in ``value`` (itself first), depth first, in a deterministic order."""
-    yield value
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        yield item
+        parts = children(item)
+        if parts:
+            extend(reversed(parts))
+
+
+def children(value: Any) -> tuple[Any, ...] | list[Any]:
+    """The values directly nested in ``value``, in :func:`walk` order."""
     if isinstance(value, _LEAVES):
-        return
+        return ()
     if isinstance(value, tuple):
-        for item in value:
-            yield from walk(item)
-    elif isinstance(value, frozenset):
-        for item in sorted(value, key=lambda v: canonical_json(encode(v))):
-            yield from walk(item)
-    elif attrs.has(type(value)):
-        for name in attrs_fields(type(value)):
-            yield from walk(getattr(value, name))
+        return value
+    if isinstance(value, frozenset):
+        return sorted(value, key=lambda v: canonical_json(encode(v)))
+    cls = type(value)
+    if attrs.has(cls):
+        return [getattr(value, name) for name in attrs_fields(cls)]
+    return ()
 
 
 class TypeRegistry:

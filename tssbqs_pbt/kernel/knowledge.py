@@ -26,7 +26,7 @@ from tssbqs_pbt.crypto.api import (
     ThresholdScheme,
     VerificationKeys,
 )
-from tssbqs_pbt.kernel.codec import attrs_fields, walk
+from tssbqs_pbt.kernel.codec import attrs_fields, children, walk
 from tssbqs_pbt.kernel.ids import NodeId
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.values import NodeSigned
@@ -65,6 +65,7 @@ class Knowledge:
         self._fields: dict[tuple[str, str], dict[Any, None]] = {}
         self._partials: dict[bytes, dict[int, PartialSignature]] = {}
         self._signatures: dict[bytes, Signature] = {}
+        self._unwalked: set[Signature] = set()  # known (combined), parts not yet absorbed
         self.received: list[Envelope] = []  # every message delivered to a Byzantine server
 
     # -- growing -----------------------------------------------------------------------------
@@ -76,12 +77,21 @@ class Knowledge:
     def absorb(self, payload: Any) -> list[Signature]:
         """Learn ``payload`` and everything in it; return service signatures newly combinable."""
         touched: list[bytes] = []
-        for obj in walk(payload):
+        # depth first like :func:`walk`, but a known object's parts are known: skip them
+        stack = [payload]
+        while stack:
+            obj = stack.pop()
             cls = type(obj)
             bucket = self._objects.setdefault(cls, {})
             if obj in bucket:
+                if obj in self._unwalked:  # combined here: its parts were never walked
+                    self._unwalked.discard(obj)
+                    stack.extend(reversed(children(obj)))
                 continue
             bucket[obj] = None
+            parts = children(obj)
+            if parts:
+                stack.extend(reversed(parts))
             if hasattr(cls, "__attrs_attrs__"):
                 for name in attrs_fields(cls):
                     leaf = getattr(obj, name)
@@ -111,6 +121,7 @@ class Knowledge:
         if signature is not None:
             self._signatures[msg] = signature
             self._objects.setdefault(Signature, {})[signature] = None
+            self._unwalked.add(signature)
         return signature
 
     # -- using -------------------------------------------------------------------------------
@@ -184,5 +195,6 @@ class Knowledge:
         twin._fields = {k: dict(v) for k, v in self._fields.items()}
         twin._partials = {k: dict(v) for k, v in self._partials.items()}
         twin._signatures = dict(self._signatures)
+        twin._unwalked = set(self._unwalked)
         twin.received = list(self.received)
         return twin

@@ -97,6 +97,11 @@ class Trace:
         lines.append("]}\n")
         return "\n".join(lines)
 
+    def to_document(self) -> dict[str, Any]:
+        """The JSON document of :meth:`to_json` as Python values (for files that add fields)."""
+        return {"format": TRACE_FORMAT, "version": TRACE_VERSION,
+                "header": encode(self.header), "steps": [encode(s) for s in self.steps]}
+
     @classmethod
     def from_json(cls, text: str, registry: TypeRegistry, source: str = "trace") -> Trace:
         try:
@@ -106,6 +111,11 @@ class Trace:
                 f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                 "the file is corrupt or truncated"
             ) from None
+        return cls.from_document(data, registry, source)
+
+    @classmethod
+    def from_document(cls, data: Any, registry: TypeRegistry, source: str = "trace") -> Trace:
+        """A trace from its parsed JSON document; every problem is a :class:`TraceFormatError`."""
         if not isinstance(data, dict) or data.get("format") != TRACE_FORMAT:
             raise TraceFormatError(
                 f"{source} is not a tssbqs-pbt trace (no \"format\": \"{TRACE_FORMAT}\" field)"
