@@ -12,8 +12,11 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
   initial warm-up of 0..2 complete writes.
 - ``LAG``: few, coarse rules.  A warm-up of 0..2 writes while the network may delay every
   message to one correct server until the drain (a *lagging* server, drawn so it shrinks to
-  none); ``invoke`` may let the network run at once with B silent; ``synthesise`` (B builds a
-  whole well-formed request from its knowledge and sends it to one or every correct server);
+  none); ``invoke`` may first move the lag to another correct server (what was held for the
+  old one is delivered from then on), then let the network run at once — with B silent, with
+  B following the protocol, or following it but keeping every message of one kind to itself
+  (withhold; kinds carrying self-verifying data first); ``synthesise`` (B builds a whole
+  well-formed request from its knowledge and sends it to one or every correct server);
   ``answer`` (B, as a delegate, hands a client a reply it can sign) — and B hands over at once
   every reply it can newly sign for a running operation.
 
@@ -56,7 +59,7 @@ from tssbqs_pbt.properties import (
     check_confidentiality,
     check_consistency,
 )
-from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
+from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
 from tssbqs_pbt.strategies.synthesis import (
     answers,
@@ -151,9 +154,20 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def invoke(self, data: st.DataObject) -> None:
             idle = self._idle()
             who = data.draw(st.integers(0, len(idle) - 1), label="client")
-            self._invoke(idle[who].index - 1, is_write=data.draw(st.booleans(), label="write"))
-            if lag and data.draw(st.booleans(), label="network runs, B silent"):
-                self._exchange(honest=False)
+            is_write = data.draw(st.booleans(), label="write")
+            if lag and byzantine:
+                self._redraw_lagging(data)
+            self._invoke(idle[who].index - 1, is_write=is_write)
+            if lag:
+                # 0: the network waits; 1: it runs with B silent; 2: with B following the
+                # protocol; 3: the same, but B keeps every message of one kind to itself
+                network = data.draw(st.integers(0, 3 if byzantine else 1), label="network")
+                if network:
+                    kept = None
+                    if network == 3:
+                        kinds = self._kinds()
+                        kept = kinds[_pick(data, len(kinds), "B keeps")] if kinds else None
+                    self._exchange(honest=network >= 2, keep=kept)
 
         if not lag:
             # -- the network -----------------------------------------------------------------
@@ -422,6 +436,16 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     return
                 self._step(Deliver(ready[0].id))
 
+        def _redraw_lagging(self, data: st.DataObject) -> None:
+            """Before an operation the network may start delaying another correct server
+            (what it held for the one before is delivered from now on); index 0 keeps it."""
+            servers = setup.config.correct_servers
+            choice = _pick(data, len(servers) + 2, "lagging now")
+            if choice == 1:
+                self.lagging = frozenset()
+            elif choice > 1:
+                self.lagging = frozenset({servers[choice - 2]})
+
         def _draw_lagging(self, data: st.DataObject) -> None:
             servers = (None, *setup.config.correct_servers) if byzantine else (None,)
             slow = data.draw(st.sampled_from(servers), label="lagging")
@@ -446,14 +470,23 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 self._answer_cache = (mark, answers(self.adversary, self.world.pending.values()))
             return self._answer_cache[1]
 
-        def _exchange(self, honest: bool = True) -> None:
+        def _kinds(self) -> list[type]:
+            """The message kinds B has seen, those carrying self-verifying data first."""
+            assert self.adversary is not None
+            decls = setup.declarations
+            return sorted(self.adversary.held_types(), key=lambda cls: (
+                cls not in decls or not any(r is FieldRole.DATA for _, r in decls[cls].roles),
+                cls.__name__))
+
+        def _exchange(self, honest: bool = True, keep: type | None = None) -> None:
             """Deliver oldest first, except messages to lagging servers (held back until the
-            drain); B processes what it received honestly unless ``honest`` is false."""
+            drain); B processes what it received honestly unless ``honest`` is false, and
+            keeps what it would send of kind ``keep`` to itself (it may release it later)."""
             adversary = self.adversary if honest else None
             for _ in range(bound):
                 if adversary is not None and adversary.unprocessed() > 0:
                     for dst, payload in adversary.honest_step():
-                        if dst not in self.lagging:
+                        if dst not in self.lagging and type(payload) is not keep:
                             self._b_send(dst, payload, immediate=False)
                     continue
                 if adversary is None or not self.lagging:
