@@ -159,15 +159,16 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 self._redraw_lagging(data)
             self._invoke(idle[who].index - 1, is_write=is_write)
             if lag:
-                # 0: the network waits; 1: it runs with B silent; 2: with B following the
-                # protocol; 3: the same, but B keeps every message of one kind to itself
-                network = data.draw(st.integers(0, 3 if byzantine else 1), label="network")
-                if network:
+                # the network waits, runs with B silent, with B following the protocol, or the
+                # same but B keeps every message of one kind to itself (_NETWORK: the odds)
+                mode = _NETWORK[data.draw(st.integers(0, len(_NETWORK) - 1 if byzantine else 1),
+                                          label="network")]
+                if mode != "wait":
                     kept = None
-                    if network == 3:
+                    if mode == "keep":
                         kinds = self._kinds()
                         kept = kinds[_pick(data, len(kinds), "B keeps")] if kinds else None
-                    self._exchange(honest=network >= 2, keep=kept)
+                    self._exchange(honest=mode != "silent", keep=kept)
 
         if not lag:
             # -- the network -----------------------------------------------------------------
@@ -438,13 +439,13 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
 
         def _redraw_lagging(self, data: st.DataObject) -> None:
             """Before an operation the network may start delaying another correct server
-            (what it held for the one before is delivered from now on); index 0 keeps it."""
+            (what it held for the one before is delivered from now on), or stop delaying;
+            three times in four the lag stays where it is (shrinks to staying)."""
+            if data.draw(st.integers(0, 3), label="lag moves") < 3:
+                return
             servers = setup.config.correct_servers
-            choice = _pick(data, len(servers) + 2, "lagging now")
-            if choice == 1:
-                self.lagging = frozenset()
-            elif choice > 1:
-                self.lagging = frozenset({servers[choice - 2]})
+            choice = _pick(data, len(servers) + 1, "lagging now")
+            self.lagging = frozenset() if choice == 0 else frozenset({servers[choice - 1]})
 
         def _draw_lagging(self, data: st.DataObject) -> None:
             servers = (None, *setup.config.correct_servers) if byzantine else (None,)
@@ -505,6 +506,11 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
 
     ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
     return ProtocolMachine
+
+
+# the network modes of a LAG operation, each as often as it appears (shrinks to "wait"); an
+# attack needs the mode that exposes it at one or two operations in a row
+_NETWORK = ("wait", "silent", "silent", "silent", "honest", "honest", "keep", "keep")
 
 
 def _pick(data: st.DataObject, size: int, label: str) -> int:

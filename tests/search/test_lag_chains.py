@@ -11,7 +11,10 @@ from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, Proto
 from tssbqs_pbt.strategies.synthesis import synthesisable
 
 from tssbqs_pbt.kernel import server
-from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
+from tssbqs_pbt.machine import _NETWORK, PropertyViolated, SearchSetup, Tactic, make_machine
+
+HONEST = _NETWORK.index("honest")  # the network draws of the LAG machine's operations
+KEEP = _NETWORK.index("keep")
 
 
 class Script:
@@ -44,20 +47,20 @@ def test_a8_done_before_any_store_needs_b_to_keep_its_stores() -> None:
     m.safe()
     kinds = [k.__name__ for k in m._kinds()]
     keep = kinds.index("Store")
-    # client C3, a write, lagging server kept, network runs with B keeping one kind (uniform)
-    m.invoke(data=Script(2, True, 0, 0, 3, 3, keep))
+    # client C3, a write, the lag stays, network runs with B keeping one kind (uniform pick)
+    m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
     m.safe()
     assert not m.world.pending, "the write is done"
     with pytest.raises(PropertyViolated, match="P1"):
-        m.invoke(data=Script(0, False, 0, 0, 2))  # a read, the network runs with B honest
+        m.invoke(data=Script(0, False, 0, HONEST))  # a read, the network runs with B honest
         m.safe()
 
 
 def test_without_keeping_the_same_schedule_is_harmless() -> None:
     m = lag_machine(ack_mode="NONE")
     m.start(warmup=1, data=Script(server(3)))
-    m.invoke(data=Script(2, True, 0, 0, 2))  # B follows the protocol and sends everything
-    m.invoke(data=Script(0, False, 0, 0, 2))
+    m.invoke(data=Script(2, True, 0, HONEST))  # B follows the protocol and sends everything
+    m.invoke(data=Script(0, False, 0, HONEST))
     m.safe()
     m.teardown()
 
@@ -68,8 +71,8 @@ def test_family_c_resists_the_same_schedule() -> None:
     m = lag_machine()
     m.start(warmup=1, data=Script(server(3)))
     keep = [k.__name__ for k in m._kinds()].index("Store")
-    m.invoke(data=Script(2, True, 0, 0, 3, 3, keep))
-    m.invoke(data=Script(0, False, 0, 0, 2))
+    m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
+    m.invoke(data=Script(0, False, 0, HONEST))
     m.safe()
     m.teardown()
 
@@ -81,13 +84,13 @@ def test_a9_released_to_one_server_then_that_server_lags() -> None:
     m = lag_machine(ack_mode="PIGGYBACK")
     m.start(warmup=1, data=Script(server(3)))
     keep = [k.__name__ for k in m._kinds()].index("Store")
-    m.invoke(data=Script(2, True, 0, 0, 3, 3, keep))
+    m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
     assert m.adversary.withheld(), "B combined the datum's signature and kept it"
     kinds = [k.__name__ for k in synthesisable(m.adversary)]
     # Store, every field at index 0, then "to" 0: S1 alone
     m.synthesise(data=Script(kinds.index("Store"), *([0] * 9)))
     assert not m.world.pending, "the write is done"
     with pytest.raises(PropertyViolated, match="P1"):
-        # a read; the lagging server becomes S1 (uniform draw: index 2 = S1); B honest
-        m.invoke(data=Script(0, False, 3, 2, 2))
+        # a read; the lag moves (3), to S1 (uniform pick, index 1 = S1); B honest
+        m.invoke(data=Script(0, False, 3, 3, 1, HONEST))
         m.safe()

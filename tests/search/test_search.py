@@ -134,10 +134,10 @@ def test_n7_f2_threshold_at_most_f_is_found_and_family_c_passes_a_bounded_budget
 # timestamp and kept, released after a newer write; for ACK_MODE=NONE, B as a delegate keeping
 # its stores): pinned on fixed seeds, bounded budget.
 LAG_FINDABLE = {
-    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (0, 7, 9)),
-    "STORE_FORM=UNSIGNED": (c_with(store_form="UNSIGNED"), (3, 5, 6)),
-    "SIGN_GUARD=NONE": (c_with(sign_guard="NONE"), (5, 13, 14)),
-    "ACK_MODE=NONE": (c_with(ack_mode="NONE"), (1, 6, 14)),
+    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (6, 7, 8)),
+    "STORE_FORM=UNSIGNED": (c_with(store_form="UNSIGNED"), (3, 4, 6)),
+    "SIGN_GUARD=NONE": (c_with(sign_guard="NONE"), (3, 5, 7)),
+    "ACK_MODE=NONE": (c_with(ack_mode="NONE"), (1, 12, 13)),
 }
 
 
