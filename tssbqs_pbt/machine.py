@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -61,6 +62,7 @@ from tssbqs_pbt.properties import (
 )
 from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
+from tssbqs_pbt.strategies.draws import NETWORK_MODES, pick
 from tssbqs_pbt.strategies.synthesis import (
     answers,
     build,
@@ -117,19 +119,32 @@ class SearchSetup:
 
 
 def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
-    """A fresh machine class for ``setup`` (Hypothesis keys its database on the class)."""
-    coarse = setup.tactic is Tactic.COARSE
-    lag = setup.tactic is Tactic.LAG
-    byzantine = bool(setup.config.byzantine)
-    # a rule's exchange stops after this many deliveries (a livelocked protocol would make
-    # every rule run the whole drain bound; what is left stays in flight)
-    bound = setup.settle_bound or 40 * setup.config.n ** 2
+    """A machine class for ``setup``: a subclass of the tactic's rule machine that carries it.
+
+    The rule machine of a tactic is built once per process (Hypothesis's rule decorators cost
+    ~2 ms a class, and a sweep makes a class per search); ``setup`` is a class attribute of
+    the subclass, so concurrent searches in one process never share it."""
+    base = _machine_class(setup.tactic)
+    return type(base.__name__, (base,), {"setup": setup})
+
+
+@functools.cache
+def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
+    coarse = tactic is Tactic.COARSE
+    lag = tactic is Tactic.LAG
 
     class ProtocolMachine(RuleBasedStateMachine):
+        setup: SearchSetup
+
         def __init__(self) -> None:
             super().__init__()
+            setup = self.setup
+            self.byzantine = bool(setup.config.byzantine)
+            # a rule's exchange stops after this many deliveries (a livelocked protocol would
+            # make every rule run the whole drain bound; what is left stays in flight)
+            self.bound = setup.settle_bound or 40 * setup.config.n ** 2
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
-            self.adversary = Adversary(self.world, setup.declarations) if byzantine else None
+            self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
             self.values = 0
             self.checked = (-1, -1)
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
@@ -142,32 +157,32 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             if lag:
                 self._draw_lagging(data)
             for i in range(warmup):
-                self._invoke(i % setup.config.clients, is_write=True)
+                self._invoke(i % self.setup.config.clients, is_write=True)
                 if lag:
                     self._exchange()
                 else:
                     self._settle_with_b()
 
         # -- clients -------------------------------------------------------------------------
-        @precondition(lambda self: self._idle() and self._ops() < setup.max_ops)
+        @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
         @rule(data=st.data())
         def invoke(self, data: st.DataObject) -> None:
             idle = self._idle()
             who = data.draw(st.integers(0, len(idle) - 1), label="client")
             is_write = data.draw(st.booleans(), label="write")
-            if lag and byzantine:
+            if lag and self.byzantine:
                 self._redraw_lagging(data)
             self._invoke(idle[who].index - 1, is_write=is_write)
             if lag:
                 # the network waits, runs with B silent, with B following the protocol, or the
-                # same but B keeps every message of one kind to itself (_NETWORK: the odds)
-                mode = _NETWORK[data.draw(st.integers(0, len(_NETWORK) - 1 if byzantine else 1),
-                                          label="network")]
+                # same but B keeps every message of one kind to itself (NETWORK_MODES: the odds)
+                modes = len(NETWORK_MODES) if self.byzantine else 2
+                mode = NETWORK_MODES[data.draw(st.integers(0, modes - 1), label="network")]
                 if mode != "wait":
                     kept = None
                     if mode == "keep":
                         kinds = self._kinds()
-                        kept = kinds[_pick(data, len(kinds), "B keeps")] if kinds else None
+                        kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
                     self._exchange(honest=mode != "silent", keep=kept)
 
         if not lag:
@@ -181,7 +196,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             @precondition(lambda self: len(self.world.pool) > 0)
             @rule()
             def settle(self) -> None:
-                self._step(Settle(bound))
+                self._step(Settle(self.bound))
 
             # -- the Byzantine server --------------------------------------------------------
             @precondition(lambda self: self._b_busy())
@@ -214,12 +229,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             positions = adversary.positions(message)
             if not positions:
                 return
-            position = positions[_pick(data, len(positions), "field")]
+            position = positions[pick(data, len(positions), "field")]
             current = _get(message, position.path)
             pool = adversary.pool(position, current)
             if not pool:
                 return
-            value = pool[_pick(data, len(pool), "value")]
+            value = pool[pick(data, len(pool), "value")]
             self._b_send_changed(data, message, position, value)
 
         @precondition(lambda self: not lag and self._b_holds())
@@ -232,7 +247,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             high = adversary.above_all()
             if not places or high is None:
                 return
-            message, position = places[_pick(data, len(places), "at")]
+            message, position = places[pick(data, len(places), "at")]
             self._b_send_changed(data, message, position, high)
 
         @precondition(lambda self: not lag and self._b_holds())
@@ -244,7 +259,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             places = adversary.plant_targets()
             if not places:
                 return
-            message, position, obj = places[_pick(data, len(places), "plant")]
+            message, position, obj = places[pick(data, len(places), "plant")]
             self._b_send_changed(data, message, position, obj)
 
         @precondition(lambda self: not lag and self._b_forges())
@@ -257,11 +272,11 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             made = adversary.forgeries(kind)
             if not made:
                 return
-            forged = made[_pick(data, len(made), "forged")]
+            forged = made[pick(data, len(made), "forged")]
             adversary.produced(forged)
             self._b_target(data, forged)
 
-        @precondition(lambda self: byzantine and not lag)
+        @precondition(lambda self: self.byzantine and not lag)
         @rule()
         def forget(self) -> None:
             assert self.adversary is not None
@@ -279,7 +294,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             def isolate(self, data: st.DataObject) -> None:
                 """Settle with B honest, but delay every message to or from one correct
                 server (it lags behind: the network may delay it as long as it likes)."""
-                servers = setup.config.correct_servers
+                servers = self.setup.config.correct_servers
                 lagging = servers[data.draw(st.integers(0, len(servers) - 1), label="lagging")]
                 self._settle_with_b(skip=lagging)
 
@@ -300,12 +315,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     pool = coherent_first(adversary, (v for _, v in chosen), pool)
                     if not pool:
                         return
-                    chosen.append((name, pool[_pick(data, len(pool), name)]))
+                    chosen.append((name, pool[pick(data, len(pool), name)]))
                 message = build(adversary, kind, chosen)
                 if message is None:
                     return
                 adversary.produced(message)
-                servers = setup.config.correct_servers
+                servers = self.setup.config.correct_servers
                 choice = data.draw(st.one_of(st.just(-1), st.integers(0, len(servers) - 1)),
                                    label="to")  # every correct server, or one
                 before = frozenset(self.world.knowledge.signatures)
@@ -318,7 +333,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             def answer(self, data: st.DataObject) -> None:
                 """B, as a delegate, hands a client a reply it can sign for its operation."""
                 replies = self._answers()
-                client, reply = replies[_pick(data, len(replies), "reply")]
+                client, reply = replies[pick(data, len(replies), "reply")]
                 self._b_send(client, reply)
 
         @rule()
@@ -334,14 +349,14 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self.checked = mark
             self._check(check_consistency(self.world.history))
             trace = Trace.of(self.world)
-            self._check(check_confidentiality(trace, setup.signed_value))
+            self._check(check_confidentiality(trace, self.setup.signed_value))
 
         def teardown(self) -> None:
-            if setup.on_example is not None:
-                setup.on_example(self.world)
+            if self.setup.on_example is not None:
+                self.setup.on_example(self.world)
             if not self.world.steps or self.failed:
                 return  # (after a failure the run is a counterexample already: no drain)
-            self._step(Drain(setup.drain_bound))
+            self._step(Drain(self.setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))
 
@@ -352,27 +367,27 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             except ProtocolFault as fault:
                 self.failed = True
                 failure = FaultFound(fault, Trace.of(self.world))
-                if setup.on_failure is not None:
-                    setup.on_failure(failure)
+                if self.setup.on_failure is not None:
+                    self.setup.on_failure(failure)
                 raise failure from fault
 
         def _check(self, verdict: Verdict) -> None:
-            if verdict.violated and (setup.properties is None
-                                     or verdict.property in setup.properties):
+            if verdict.violated and (self.setup.properties is None
+                                     or verdict.property in self.setup.properties):
                 self.failed = True
                 failure = PropertyViolated(verdict, Trace.of(self.world))
-                if setup.on_failure is not None:
-                    setup.on_failure(failure)
+                if self.setup.on_failure is not None:
+                    self.setup.on_failure(failure)
                 raise failure
 
         def _idle(self) -> list[Any]:
-            return [c for c in setup.config.client_ids if c not in self.world.pending]
+            return [c for c in self.setup.config.client_ids if c not in self.world.pending]
 
         def _ops(self) -> int:
             return sum(self.world.op_counts.values())
 
         def _invoke(self, client_index: int, *, is_write: bool) -> None:
-            who = setup.config.client_ids[client_index]
+            who = self.setup.config.client_ids[client_index]
             if who in self.world.pending:
                 return
             if is_write:
@@ -396,7 +411,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             kinds = self.adversary.held_types()
             kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
             held = self.adversary.held_of(kind)
-            return held[_pick(data, len(held), "held")]
+            return held[pick(data, len(held), "held")]
 
         def _b_send(self, dst: Any, payload: Any, immediate: bool = True) -> None:
             assert self.adversary is not None
@@ -412,16 +427,17 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             self._b_target(data, changed)
 
         def _b_target(self, data: st.DataObject, payload: Any) -> None:
-            targets = [n for n in (*setup.config.correct_servers, *setup.config.client_ids)]
+            config = self.setup.config
+            targets = [*config.correct_servers, *config.client_ids]
             choice = data.draw(st.integers(-1, len(targets) - 1), label="to")
             if choice < 0:
-                for dst in setup.config.correct_servers:
+                for dst in self.setup.config.correct_servers:
                     self._b_send(dst, payload)
             else:
                 self._b_send(targets[choice], payload)
 
         def _settle_with_b(self, skip: Any = None) -> None:
-            for _ in range(bound):
+            for _ in range(self.bound):
                 if self.adversary is not None and self.adversary.unprocessed() > 0:
                     for dst, payload in self.adversary.honest_step():
                         if dst != skip:
@@ -430,7 +446,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                 if skip is None:
                     if not len(self.world.pool):
                         return
-                    self._step(Settle(bound))
+                    self._step(Settle(self.bound))
                     continue
                 ready = [e for e in self.world.pool if skip not in (e.src, e.dst)]
                 if not ready:
@@ -443,12 +459,12 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             three times in four the lag stays where it is (shrinks to staying)."""
             if data.draw(st.integers(0, 3), label="lag moves") < 3:
                 return
-            servers = setup.config.correct_servers
-            choice = _pick(data, len(servers) + 1, "lagging now")
+            servers = self.setup.config.correct_servers
+            choice = pick(data, len(servers) + 1, "lagging now")
             self.lagging = frozenset() if choice == 0 else frozenset({servers[choice - 1]})
 
         def _draw_lagging(self, data: st.DataObject) -> None:
-            servers = (None, *setup.config.correct_servers) if byzantine else (None,)
+            servers = (None, *self.setup.config.correct_servers) if self.byzantine else (None,)
             slow = data.draw(st.sampled_from(servers), label="lagging")
             self.lagging = frozenset() if slow is None else frozenset({slow})
 
@@ -474,7 +490,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
         def _kinds(self) -> list[type]:
             """The message kinds B has seen, those carrying self-verifying data first."""
             assert self.adversary is not None
-            decls = setup.declarations
+            decls = self.setup.declarations
             return sorted(self.adversary.held_types(), key=lambda cls: (
                 cls not in decls or not any(r is FieldRole.DATA for _, r in decls[cls].roles),
                 cls.__name__))
@@ -484,7 +500,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
             drain); B processes what it received honestly unless ``honest`` is false, and
             keeps what it would send of kind ``keep`` to itself (it may release it later)."""
             adversary = self.adversary if honest else None
-            for _ in range(bound):
+            for _ in range(self.bound):
                 if adversary is not None and adversary.unprocessed() > 0:
                     for dst, payload in adversary.honest_step():
                         if dst not in self.lagging and type(payload) is not keep:
@@ -495,7 +511,7 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     # the lagging server
                     if not any(e.dst not in self.lagging for e in self.world.pool):
                         return
-                    self._step(Settle(bound, hold=self.lagging))
+                    self._step(Settle(self.bound, hold=self.lagging))
                     if adversary is None:
                         return
                     continue
@@ -504,30 +520,8 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
                     return
                 self._step(Deliver(ready.id))
 
-    ProtocolMachine.__name__ = f"Machine_{setup.tactic.value}"
+    ProtocolMachine.__name__ = f"Machine_{tactic.value}"
     return ProtocolMachine
-
-
-# the network modes of a LAG operation, each as often as it appears (shrinks to "wait"); an
-# attack needs the mode that exposes it at one or two operations in a row
-_NETWORK = ("wait", "silent", "silent", "silent", "honest", "honest", "keep", "keep")
-
-
-def _pick(data: st.DataObject, size: int, label: str) -> int:
-    """An index into a pool of ``size`` candidates kept most plausible first.
-
-    Three draws in four are geometric (index 0 with probability 1/2, 1 with 1/4, ...), one in
-    four uniform; both shrink to index 0.  The pools B draws from (held messages newest first,
-    invented timestamps first, coherent data first) put what an attack usually needs in front,
-    and a chain of uniform draws over them multiplies small odds at every field.
-    """
-    if size <= 1:
-        return 0
-    if data.draw(st.integers(0, 3), label=f"{label} (any)") == 3:
-        return data.draw(st.integers(0, size - 1), label=label)
-    bits = min(size - 1, 16)
-    u = data.draw(st.integers(0, (1 << bits) - 1), label=label)
-    return min(size - 1, bits - ((1 << bits) - 1 - u).bit_length())
 
 
 def _get(obj: Any, path: tuple[str, ...]) -> Any:

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, ProtocolSpec
 from tssbqs_pbt.protocols.messages import Datum, SignDatum, Store
 from tssbqs_pbt.strategies import Adversary
+from tssbqs_pbt.strategies.draws import pick as _pick
 from tssbqs_pbt.strategies.synthesis import coherent_first, field_pools
 
 from tssbqs_pbt.kernel import ByzantineSend, Invoke, Settle, World, client, server, step, write
-from tssbqs_pbt.machine import _pick
 
 
 def _after_two_writes(store_form: str) -> Adversary:

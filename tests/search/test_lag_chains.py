@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, ProtocolSpec
+from tssbqs_pbt.strategies.draws import NETWORK_MODES
 from tssbqs_pbt.strategies.synthesis import synthesisable
 
 from tssbqs_pbt.kernel import server
-from tssbqs_pbt.machine import _NETWORK, PropertyViolated, SearchSetup, Tactic, make_machine
+from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
 
-HONEST = _NETWORK.index("honest")  # the network draws of the LAG machine's operations
-KEEP = _NETWORK.index("keep")
+HONEST = NETWORK_MODES.index("honest")  # the network draws of the LAG machine's operations
+KEEP = NETWORK_MODES.index("keep")
 
 
 class Script:
