@@ -121,9 +121,10 @@ class SearchSetup:
 def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
     """A machine class for ``setup``: a subclass of the tactic's rule machine that carries it.
 
-    The rule machine of a tactic is built once per process (Hypothesis's rule decorators cost
-    ~2 ms a class, and a sweep makes a class per search); ``setup`` is a class attribute of
-    the subclass, so concurrent searches in one process never share it."""
+    The rule machine of a tactic is built once per process (running Hypothesis's rule
+    decorators for every search cost ~1.4 ms of the 2.8 ms of a one-example search, and a sweep
+    runs ~40,000 searches); ``setup`` is a class attribute of the subclass, so concurrent
+    searches in one process never share it."""
     base = _machine_class(setup.tactic)
     return type(base.__name__, (base,), {"setup": setup})
 
