@@ -65,6 +65,7 @@ __all__ = [
     "replay_counterexample",
     "save_counterexample",
     "search",
+    "transplant_counterexample",
 ]
 
 COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
@@ -374,6 +375,56 @@ class ReplayOutcome:
 def replay_counterexample(path: str | Path) -> ReplayOutcome:
     """Re-run a saved counterexample and check it still shows the recorded violation."""
     file = Path(path)
+    raw, expected, name, config = _load(file)
+    protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
+    raw["format"] = TRACE_FORMAT
+    trace = Trace.from_document(raw, registry_for(protocol),
+                                source=f"counterexample {str(file)!r}")
+    try:
+        world = replay(trace, protocol)
+    except ProtocolFault as fault:
+        if expected.get("property") == "protocol fault":
+            return ReplayOutcome(file, name, expected, (), confirmed=True, trace=trace)
+        raise ReplayError(f"the replay crashed the protocol ({fault}), which the file does not "
+                          "record") from fault
+    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
+    confirmed = any(v.violated and v.property.value == expected.get("property") for v in verdicts)
+    return ReplayOutcome(file, name, expected, verdicts, confirmed, Trace.of(world))
+
+
+def transplant_counterexample(path: str | Path, protocol: StorageProtocol) -> Counterexample:
+    """The counterexample saved at ``path`` re-run against another ``protocol`` of the same
+    configuration, which must answer every step with exactly the recorded events and show the
+    same violation (a design that behaves like the one that failed); ReplayError otherwise."""
+    file = Path(path)
+    raw, expected, _name, _config = _load(file)
+    raw["format"] = TRACE_FORMAT
+    header = dict(raw.get("header", {}))
+    header["protocol"] = protocol.name
+    raw["header"] = header
+    trace = Trace.from_document(raw, registry_for(protocol),
+                                source=f"counterexample {str(file)!r}")
+    try:
+        world = replay(trace, protocol)
+    except ProtocolFault as fault:
+        raise ReplayError(f"{protocol.name!r} crashed on {str(file)!r}: {fault}") from fault
+    moved = Trace.of(world)
+    verdicts = check_all(moved, signed_value=getattr(protocol, "signed_value", None))
+    try:
+        tactic = Tactic(str(expected.get("tactic")))
+    except ValueError:
+        raise TraceFormatError(f"{str(file)!r} names no known tactic "
+                               f"({expected.get('tactic')!r}); the file is corrupt") from None
+    for verdict in verdicts:
+        if verdict.violated and verdict.property.value == expected.get("property"):
+            clause = verdict.violations[0].clause.value if verdict.violations else "?"
+            return Counterexample(verdict.property.value, clause, tactic, moved, verdict)
+    raise ReplayError(f"{protocol.name!r} does not show the violation of {str(file)!r} "
+                      f"({expected.get('property')})")
+
+
+def _load(file: Path) -> tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]]:
+    """A counterexample file's document, its 'expect' section, protocol name and config."""
     try:
         raw = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -396,17 +447,4 @@ def replay_counterexample(path: str | Path) -> ReplayOutcome:
     config = header.get("config", {}) if isinstance(header, dict) else {}
     if not isinstance(name, str) or not isinstance(config, dict):
         raise TraceFormatError(f"{str(file)!r} has no protocol name or configuration")
-    protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
-    raw["format"] = TRACE_FORMAT
-    trace = Trace.from_document(raw, registry_for(protocol),
-                                source=f"counterexample {str(file)!r}")
-    try:
-        world = replay(trace, protocol)
-    except ProtocolFault as fault:
-        if expected.get("property") == "protocol fault":
-            return ReplayOutcome(file, name, expected, (), confirmed=True, trace=trace)
-        raise ReplayError(f"the replay crashed the protocol ({fault}), which the file does not "
-                          "record") from fault
-    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
-    confirmed = any(v.violated and v.property.value == expected.get("property") for v in verdicts)
-    return ReplayOutcome(file, name, expected, verdicts, confirmed, Trace.of(world))
+    return raw, expected, name, config

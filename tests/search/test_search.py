@@ -13,12 +13,18 @@ import os
 import random
 from pathlib import Path
 
+import attrs
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, family_c, family_j
 
 from tssbqs_pbt.errors import ReplayError, TraceFormatError
 from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Budget, replay_counterexample, search
+from tssbqs_pbt.search import (
+    Budget,
+    replay_counterexample,
+    search,
+    transplant_counterexample,
+)
 
 pytestmark = pytest.mark.search
 EXAMPLES = int(os.environ.get("TSSBQS_PBT_SEARCH_EXAMPLES", "300"))
@@ -78,7 +84,10 @@ def test_no_false_alarm_on_the_valid_families(name: str) -> None:
 
 
 def _saved(tmp_path: Path) -> Path:
-    design = c_with(t=4)
+    return _saved_for(c_with(t=4), tmp_path)
+
+
+def _saved_for(design: Design, tmp_path: Path) -> Path:
     result = search(DesignProtocol(design), design.config(byzantine={4}), budget=Budget(100),
                     seed=1, save_dir=tmp_path)
     assert result.counterexample is not None and result.counterexample.path is not None
@@ -113,6 +122,25 @@ def test_replay_reports_a_protocol_that_no_longer_violates(tmp_path: Path) -> No
     fixed.write_text(json.dumps(data))
     with pytest.raises(ReplayError, match="diverged"):
         replay_counterexample(fixed)
+
+
+def test_a_counterexample_moves_to_a_design_that_behaves_alike(tmp_path: Path) -> None:
+    """One-phase reads never consult READ_GUARD: the file re-runs against the other design
+    step by step and shows the same violation; a design that answers differently is refused."""
+    design = c_with(t=4, read_shape="ONE_PHASE", read_guard="NONE")
+    path = _saved_for(design, tmp_path)
+    alike = attrs.evolve(design, options=design.options.with_(read_guard="LOCAL"))
+    assert alike.representative() == design
+    moved = transplant_counterexample(path, DesignProtocol(alike))
+    original = replay_counterexample(path)
+    assert moved.property == original.expected["property"]
+    assert moved.trace.header.protocol == DesignProtocol(alike).name
+    assert len(moved.trace.steps) == original.expected["steps"]
+    other = attrs.evolve(design, options=design.options.with_(delegates="ONE"))
+    with pytest.raises(ReplayError):
+        transplant_counterexample(path, DesignProtocol(other))
+    with pytest.raises(TraceFormatError, match="does not exist"):
+        transplant_counterexample(tmp_path / "missing.json", DesignProtocol(alike))
 
 
 def test_n7_f2_threshold_at_most_f_is_found_and_family_c_passes_a_bounded_budget() -> None:

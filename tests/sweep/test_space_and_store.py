@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from tssbqs_pbt.protocols import family_c, family_j
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, SignGuard
@@ -17,8 +18,22 @@ from tssbqs_pbt.sweep.families import (
     group_families,
     published_family,
 )
-from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
-from tssbqs_pbt.sweep.store import ResultsLog, load_results, read_manifest, write_manifest
+from tssbqs_pbt.sweep.library import Library
+from tssbqs_pbt.sweep.space import (
+    SweepSpec,
+    distance,
+    feature_distance,
+    features,
+    parse_pins,
+    parse_sweep_budget,
+)
+from tssbqs_pbt.sweep.store import (
+    ResultsLog,
+    library_entries,
+    load_results,
+    read_manifest,
+    write_manifest,
+)
 from tssbqs_pbt.sweep.work import CombinationResult
 
 
@@ -143,3 +158,22 @@ def test_grouping_merges_a_free_option() -> None:
     assert len(family.members) == 3
     axes = {k: frozenset(getattr(d.options, k) for d in space) for k in OPTION_TYPES}
     assert "any READ_GUARD" in describe_family(family, n=4, f=1, axes=axes)
+
+
+def test_a_resumed_library_holds_only_searched_schedules_nearest_first() -> None:
+    """A resumed sweep rebuilds the library an uninterrupted one holds: schedules found by
+    search (reused verdicts are hits of those, not new entries), ranked nearest first."""
+    near, far = family_c(4, 1, 2), family_j(4, 1)
+    found = CombinationResult(0, far, "invalid", Budget(10), 1, source="search", tactic="fine",
+                              choices=b"\x01", property="P2 data availability")
+    reused = attrs.evolve(found, index=1, design=family_c(4, 1, 3), source="reuse",
+                          choices=b"\x02")
+    found_near = attrs.evolve(found, index=2, design=near, tactic="lag", choices=b"\x03")
+    valid = CombinationResult(3, family_c(4, 1, 3), "valid", Budget(10), 1)
+    entries = library_entries([found, reused, found_near, valid])
+    assert [e.choices for e in entries] == [b"\x01", b"\x03"]
+    library = Library(entries)
+    assert not library.add(entries[0])  # the same schedule twice is one entry
+    assert [e.choices for e in library.candidates(near, 2)] == [b"\x03", b"\x01"]
+    assert [e.choices for e in library.candidates(far, 1)] == [b"\x01"]
+    assert distance(near, far) == feature_distance(features(near), features(far)) > 0

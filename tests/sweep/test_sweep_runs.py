@@ -212,3 +212,6 @@ def test_designs_that_behave_alike_share_a_search(tmp_path: Path) -> None:
         else:
             assert alias.confirmed and alias.files["replay"] != rep.files["replay"]
             assert replay_counterexample(tmp_path / alias.files["replay"]).confirmed
+            # re-run straight from the representative's file: one kernel replay, no search
+            assert alias.examples == 1 and alias.reused_from == rep.key
+            assert alias.steps == rep.steps and alias.property == rep.property

@@ -21,7 +21,7 @@ from hypothesis.database import ExampleDatabase
 
 from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.options import Design
-from tssbqs_pbt.sweep.space import distance
+from tssbqs_pbt.sweep.space import feature_distance, features
 
 __all__ = ["Library", "LibraryDatabase", "LibraryEntry"]
 
@@ -44,20 +44,30 @@ class Library:
 
     entries: list[LibraryEntry] = attrs.field(factory=list)
     hits: dict[bytes, int] = attrs.field(factory=dict)
+    _known: set[tuple[Tactic, bytes]] = attrs.field(factory=set, init=False)
+    _features: list[tuple[object, ...]] = attrs.field(factory=list, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        entries, self.entries = self.entries, []
+        for entry in entries:
+            self.add(entry)
 
     def add(self, entry: LibraryEntry) -> bool:
-        if any(e.choices == entry.choices and e.tactic is entry.tactic for e in self.entries):
+        if (entry.tactic, entry.choices) in self._known:
             return False
+        self._known.add((entry.tactic, entry.choices))
         self.entries.append(entry)
+        self._features.append(features(entry.origin))
         return True
 
     def hit(self, choices: bytes) -> None:
         self.hits[choices] = self.hits.get(choices, 0) + 1
 
     def candidates(self, design: Design, limit: int) -> list[LibraryEntry]:
+        mine = features(design)
         ranked = sorted(
             range(len(self.entries)),
-            key=lambda i: (distance(self.entries[i].origin, design),
+            key=lambda i: (feature_distance(self._features[i], mine),
                            -self.hits.get(self.entries[i].choices, 0), i),
         )
         return [self.entries[i] for i in ranked[:limit]]

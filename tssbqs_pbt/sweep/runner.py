@@ -2,10 +2,11 @@
 
 Combinations run in a fixed order; each task carries the library schedules nearest to it
 (ranked when it is handed out), so a schedule found on one combination is tried first on its
-neighbours.  The budget is spent in stages: every combination first gets a quarter of it,
-schedules found meanwhile are replayed on every combination still valid, and only those get
-the rest (then one more reuse pass).  Every result is appended to ``results.jsonl`` before
-anything else happens to it (a later stage's line supersedes a provisional "valid" one);
+neighbours.  The budget is spent in stages: every combination first gets a sixteenth of it,
+schedules found meanwhile are replayed on every combination still valid, only those are
+searched up to a quarter, reuse again, then the rest (then one more reuse pass).  Every
+result is appended to ``results.jsonl`` before anything else happens to it (a later stage's
+line supersedes a provisional "valid" one);
 Ctrl-C (``KeyboardInterrupt``) stops the workers and returns what is done, and ``resume=True``
 skips every combination already finished, continuing provisional ones where they stopped.
 """
@@ -110,8 +111,11 @@ def run_sweep(
     library = Library()
     for entry in library_entries(list(finished.values())):
         library.add(entry)
+    for earlier_result in finished.values():
+        if earlier_result.source != "search" and earlier_result.choices is not None:
+            library.hit(earlier_result.choices)
     full = spec.budget.examples
-    first = _first_stage(full)
+    plan = _stages(full)
     todo = [i for i, d in enumerate(designs) if combination_key(d) not in finished]
     keys = {combination_key(d) for d in designs}
     # a design that behaves exactly like another one of the space is decided by it (below)
@@ -120,6 +124,7 @@ def run_sweep(
     alias_set = set(aliases)
     todo = [i for i in todo if i not in alias_set]
     resumed = sum(1 for r in finished.values() if _final(r, full))
+    done = [resumed]  # final verdicts so far (kept as results arrive: the count is per result)
     counts = Counter(r.verdict for r in finished.values())
     started = time.perf_counter()
     own_executor = executor is None
@@ -131,22 +136,24 @@ def run_sweep(
 
     def report(last: CombinationResult | None) -> None:
         if on_progress is not None:
-            done = sum(1 for r in finished.values() if _final(r, full))
-            on_progress(Progress(done, len(designs), len(pending), dict(counts), last,
+            on_progress(Progress(done[0], len(designs), len(pending), dict(counts), last,
                                  stage[0]))
 
     extra: dict[int, tuple[LibraryEntry, ...]] = {}
+    replay_from: dict[int, tuple[str, str]] = {}  # alias -> its representative's replay file
 
-    def task(index: int, examples: int, mode: str) -> Task:
+    def task(index: int, examples: int, mode: str, stage_no: int = 0) -> Task:
         design = designs[index]
-        seed = combination_seed(spec.seed + (mode == "rest"), combination_key(design))
+        seed = combination_seed(spec.seed + stage_no, combination_key(design))
         limit = candidates * (2 if mode == "reuse" else 1)
         offered = extra.get(index, ()) + tuple(library.candidates(design, limit))
+        moved, origin = replay_from.get(index, (None, None))
         return Task(index, design, seed, Budget(max(1, examples), spec.budget.steps),
                     offered, str(folder), example_db, shrink_seconds,
-                    reuse_only=mode == "reuse")
+                    reuse_only=mode == "reuse", replay_from=moved, replay_origin=origin)
 
-    def run(indices: list[int], examples: int, mode: str, label: str) -> None:
+    def run(indices: list[int], examples: int, mode: str, label: str, stage_no: int = 0,
+            upto: int | None = None) -> None:
         stage[0] = label
         report(None)
         queue = list(reversed(indices))
@@ -154,7 +161,11 @@ def run_sweep(
         while queue or pending:
             while queue and len(pending) < depth:
                 index = queue.pop()
-                pending[executor.submit(run_combination, task(index, examples, mode))] = index
+                more = examples
+                if upto is not None:  # a resumed provisional verdict continues where it was
+                    more = upto - finished[combination_key(designs[index])].budget.examples
+                pending[executor.submit(run_combination,
+                                        task(index, more, mode, stage_no))] = index
             for future in executor.wait_any(set(pending), timeout=0.5):
                 pending.pop(future)
                 result = executor.result(future)
@@ -164,9 +175,11 @@ def run_sweep(
                 if before is not None:
                     result = _carry(before, result)
                     counts[before.verdict] -= 1
+                    done[0] -= _final(before, full)
                 log.append(result)  # saved before it is reported
                 finished[result.key] = result
                 counts[result.verdict] += 1
+                done[0] += _final(result, full)
                 _learn(library, result)
                 report(result)
 
@@ -189,11 +202,14 @@ def run_sweep(
                 log.append(alias)
                 finished[key] = alias
                 counts["valid"] += 1
+                done[0] += 1
                 report(alias)
             else:
                 if rep.choices is not None and rep.tactic is not None:
                     extra[index] = (LibraryEntry(Tactic(rep.tactic), rep.choices, rep.design,
                                                  rep.property or ""),)
+                if "replay" in rep.files:
+                    replay_from[index] = (rep.files["replay"], rep.key)
                 replays.append(index)
         run(replays, 0, "reuse", "aliases: replaying their representative's counterexample")
         fallback += [i for i in replays if combination_key(designs[i]) not in finished]
@@ -202,15 +218,17 @@ def run_sweep(
     try:
         # 1. every combination with a first share of the budget: cheap violations are found
         #    early and their schedules spread to the neighbours by reuse
-        run(todo, first, "search", f"search ({first} examples)")
-        # 2. schedules found late are offered to every combination still valid, so a verdict
-        #    does not depend on the order in which the workers found things
-        run(still_valid(provisional=False), 0, "reuse", "reuse pass")
-        # 3. the rest of the budget for the combinations still valid, then reuse once more
-        if first < full:
-            run(still_valid(provisional=True), full - first, "rest",
-                f"search (+{full - first} examples)")
-            run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
+        run(todo, plan[0], "search", f"search ({plan[0]} examples)")
+        # 2. schedules found late are offered to every combination still valid (so a verdict
+        #    does not depend on the order in which the workers found things), then the next
+        #    share of the budget for those still valid; a reuse pass closes
+        for stage_no, target in enumerate(plan[1:], start=1):
+            run(still_valid(provisional=False), 0, "reuse", "reuse pass")
+            behind = [i for i in still_valid(provisional=True)
+                      if finished[combination_key(designs[i])].budget.examples < target]
+            run(behind, 0, "search", f"search (up to {target} examples)", stage_no,
+                upto=target)
+        run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
         # 4. designs that behave exactly like another one take its verdict: a counterexample
         #    is replayed into their own file; "valid" is stated as searched on the other one
         settle_aliases()
@@ -226,9 +244,14 @@ def run_sweep(
                         executor.workers, tuple(warnings))
 
 
-def _first_stage(examples: int) -> int:
-    """The first stage's share of the budget: a quarter (all of it for small budgets)."""
-    return examples if examples < 100 else examples // 4
+def _stages(examples: int) -> list[int]:
+    """How many examples a combination has had after each stage: a sixteenth, a quarter, all
+    of it (all at once for small budgets).  Most violations show within the first few dozen
+    examples, and a schedule found meanwhile breaks most neighbours for the price of a replay,
+    so a combination is searched further only while nothing known breaks it."""
+    if examples < 100:
+        return [examples]
+    return [examples // 16, examples // 4, examples]
 
 
 def _final(result: CombinationResult, full: int) -> bool:

@@ -19,7 +19,8 @@ from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, pa
 from tssbqs_pbt.search import BUDGETS, Budget
 from tssbqs_pbt.validation import int_at_least
 
-__all__ = ["SweepSpec", "combination_key", "distance", "parse_pins", "parse_sweep_budget"]
+__all__ = ["SweepSpec", "combination_key", "distance", "feature_distance", "features",
+           "parse_pins", "parse_sweep_budget"]
 
 
 def _values(kind: str) -> Any:
@@ -116,10 +117,19 @@ def combination_seed(sweep_seed: int, key: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def features(design: Design) -> tuple[object, ...]:
+    """The parameters and options of ``design`` as one tuple (what :func:`distance` compares)."""
+    return (design.q, design.t, design.n, design.f,
+            *(getattr(design.options, k) for k in OPTION_TYPES))
+
+
 def distance(a: Design, b: Design) -> int:
     """How many parameters and options differ (neighbours first when reusing a schedule)."""
-    d = int(a.q != b.q) + int(a.t != b.t) + int(a.n != b.n) + int(a.f != b.f)
-    return d + sum(int(getattr(a.options, k) != getattr(b.options, k)) for k in OPTION_TYPES)
+    return feature_distance(features(a), features(b))
+
+
+def feature_distance(a: tuple[object, ...], b: tuple[object, ...]) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))
 
 
 def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:

@@ -151,10 +151,12 @@ def _lines(path: Path) -> Iterator[str]:
 
 
 def library_entries(results: list[CombinationResult]) -> list[LibraryEntry]:
-    """Schedules found by search in earlier results (for a resumed sweep's reuse)."""
+    """Schedules found by search in earlier results (for a resumed sweep's reuse): the library
+    an uninterrupted sweep would hold at that point (reused verdicts count as hits of these)."""
     out = []
     for r in results:
-        if r.verdict == "invalid" and r.choices is not None and r.tactic is not None:
+        if (r.verdict == "invalid" and r.source == "search" and r.choices is not None
+                and r.tactic is not None):
             out.append(LibraryEntry(Tactic(r.tactic), r.choices, r.design, r.property or ""))
     return out
 

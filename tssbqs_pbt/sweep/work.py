@@ -17,11 +17,19 @@ from typing import Any
 import attrs
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
-from tssbqs_pbt.errors import InvalidArgument, TssbqsError
+from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import Design
-from tssbqs_pbt.search import Budget, SearchResult, replay_counterexample, search
+from tssbqs_pbt.report import write_report
+from tssbqs_pbt.search import (
+    Budget,
+    SearchResult,
+    replay_counterexample,
+    save_counterexample,
+    search,
+    transplant_counterexample,
+)
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
@@ -39,6 +47,9 @@ class Task:
     example_db: str | None = None
     shrink_seconds: float = 5.0
     reuse_only: bool = False  # the closing pass: only replay the offered schedules
+    #: an alias's representative's replay file (relative to ``out_dir``): re-run it first
+    replay_from: str | None = None
+    replay_origin: str | None = None  # the representative's combination key
 
 
 @attrs.frozen
@@ -113,6 +124,10 @@ def _run(task: Task, started: float) -> CombinationResult:
     out = Path(task.out_dir)
     digest = hashlib.sha256(combination_key(design).encode()).hexdigest()[:8]
     save_dir = out / "counterexamples" / f"{task.index:05d}-{digest}"
+    if task.replay_from is not None:
+        moved = _transplant(task, protocol, out, save_dir, started)
+        if moved is not None:
+            return moved
     backing = open_example_db(task.example_db)
     runs, steps = 0, 0
 
@@ -154,6 +169,28 @@ def _run(task: Task, started: float) -> CombinationResult:
         backing.save(_db_key(found.tactic, design), choices)
     return _found(task, result, out, started, runs, steps, source="search", reused_from=None,
                   choices=choices)
+
+
+def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
+                started: float) -> CombinationResult | None:
+    """An alias's verdict from its representative's counterexample, re-run against the alias
+    step by step (kernel only) and saved as its own file; None when it does not carry over."""
+    assert task.replay_from is not None
+    source = out / task.replay_from
+    try:
+        found = transplant_counterexample(source, protocol)
+    except (ReplayError, TraceFormatError):
+        return None  # the offered schedules are replayed through Hypothesis instead
+    path = save_counterexample(found, save_dir)
+    report = write_report(found.trace, found.verdict, path, save_dir)
+    found = attrs.evolve(found, path=path, report=report)
+    result = SearchResult(protocol.name, found.trace.header.config, Budget(1, task.budget.steps),
+                          task.seed, found, 1, None, time.perf_counter() - started,
+                          (found.tactic,), found.steps)
+    origin = next((c for c in task.candidates if c.tactic is found.tactic), None)
+    return _found(task, result, out, started, 1, found.steps, source="reuse",
+                  reused_from=task.replay_origin,
+                  choices=origin.choices if origin is not None else None)
 
 
 def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) -> str | None:
