@@ -377,9 +377,7 @@ def replay_counterexample(path: str | Path) -> ReplayOutcome:
     file = Path(path)
     raw, expected, name, config = _load(file)
     protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
-    raw["format"] = TRACE_FORMAT
-    trace = Trace.from_document(raw, registry_for(protocol),
-                                source=f"counterexample {str(file)!r}")
+    trace = _trace(raw, protocol, file)
     try:
         world = replay(trace, protocol)
     except ProtocolFault as fault:
@@ -398,12 +396,8 @@ def transplant_counterexample(path: str | Path, protocol: StorageProtocol) -> Co
     same violation (a design that behaves like the one that failed); ReplayError otherwise."""
     file = Path(path)
     raw, expected, _name, _config = _load(file)
-    raw["format"] = TRACE_FORMAT
-    header = dict(raw.get("header", {}))
-    header["protocol"] = protocol.name
-    raw["header"] = header
-    trace = Trace.from_document(raw, registry_for(protocol),
-                                source=f"counterexample {str(file)!r}")
+    raw["header"] = {**raw.get("header", {}), "protocol": protocol.name}
+    trace = _trace(raw, protocol, file)
     try:
         world = replay(trace, protocol)
     except ProtocolFault as fault:
@@ -421,6 +415,11 @@ def transplant_counterexample(path: str | Path, protocol: StorageProtocol) -> Co
             return Counterexample(verdict.property.value, clause, tactic, moved, verdict)
     raise ReplayError(f"{protocol.name!r} does not show the violation of {str(file)!r} "
                       f"({expected.get('property')})")
+
+
+def _trace(raw: dict[str, Any], protocol: StorageProtocol, file: Path) -> Trace:
+    raw["format"] = TRACE_FORMAT  # a counterexample file is a trace document with more in it
+    return Trace.from_document(raw, registry_for(protocol), source=f"counterexample {str(file)!r}")
 
 
 def _load(file: Path) -> tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]]:
