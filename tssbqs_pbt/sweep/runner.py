@@ -162,7 +162,7 @@ def run_sweep(
             while queue and len(pending) < depth:
                 index = queue.pop()
                 more = examples
-                if upto is not None:  # a resumed provisional verdict continues where it was
+                if upto is not None:  # a later stage: each continues from what it has had
                     more = upto - finished[combination_key(designs[index])].budget.examples
                 pending[executor.submit(run_combination,
                                         task(index, more, mode, stage_no))] = index
@@ -219,9 +219,10 @@ def run_sweep(
         # 1. every combination with a first share of the budget: cheap violations are found
         #    early and their schedules spread to the neighbours by reuse
         run(todo, plan[0], "search", f"search ({plan[0]} examples)")
-        # 2. schedules found late are offered to every combination still valid (so a verdict
-        #    does not depend on the order in which the workers found things), then the next
-        #    share of the budget for those still valid; a reuse pass closes
+        # 2. schedules found late are offered to every combination still valid (this narrows,
+        #    but does not remove, the dependence of verdicts on the order in which results
+        #    arrive), then the next share of the budget for those still valid; a reuse pass
+        #    closes
         for stage_no, target in enumerate(plan[1:], start=1):
             run(still_valid(provisional=False), 0, "reuse", "reuse pass")
             behind = [i for i in still_valid(provisional=True)
