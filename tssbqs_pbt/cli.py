@@ -51,9 +51,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="run on a Dask distributed cluster")
     sweep.add_argument("--example-db", default=None, metavar="DIR|redis://HOST:PORT",
                        help="Hypothesis example database (default: DIR/hypothesis-db)")
-    sweep.add_argument("--shrink-seconds", type=float, default=5.0,
-                       help="bound on shrinking one counterexample (default 5; the result "
-                       "records when the bound cut shrinking short)")
+    sweep.add_argument("--shrink-runs", type=int, default=None, metavar="N",
+                       help="bound on shrinking one counterexample, in machine runs (default "
+                       "350, ~5 s at n=4; a count, so a seed gives the same sweep on any "
+                       "machine; the result records when the bound cut shrinking short)")
+    sweep.add_argument("--window", type=int, default=None, metavar="N",
+                       help="task p is offered the schedules learned from tasks before p - N "
+                       "(default 32; the verdicts depend on it, not on the workers; at most "
+                       "about N tasks run at once, so raise it for a cluster of many workers)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("protocols", help="list the registered protocols")
     search = sub.add_parser("search", help="search one protocol for a property violation")

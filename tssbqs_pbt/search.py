@@ -14,7 +14,7 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,7 @@ def search(
     properties: frozenset[Property] | None = None,
     shares: Sequence[int] | None = None,
     max_shrinks: int | None = None,
+    shrink_runs: int | None = None,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
@@ -165,9 +166,14 @@ def search(
     weight per tactic; by default :data:`SHARES`).  ``properties`` restricts the search to
     some properties (protocol crashes always count); ``generate=False`` only replays what
     ``database`` offers (no new examples).  Shrinking is bounded by ``shrink_seconds`` (time:
-    the best shrink so far is kept; the unshrunk failure is on disk already) and by
-    ``max_shrinks`` (a count: the same seed still gives the same trace).
+    the best shrink so far is kept; the unshrunk failure is on disk already), by
+    ``max_shrinks`` (a count of successful shrinks) or by ``shrink_runs`` (a count of machine
+    runs while shrinking, which tracks time but, unlike ``shrink_seconds``, leaves the same seed
+    the same trace on any machine: the sweep's bound).
     """
+    if shrink_runs is not None and shrink_seconds is not None:
+        raise InvalidArgument(f"shrink_seconds={shrink_seconds!r} and shrink_runs="
+                              f"{shrink_runs!r}: bound shrinking by time or by runs, not both")
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -211,7 +217,8 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            with _shrink_limit(shrink_seconds, max_shrinks), _seed_only(), \
+            with _shrink_limit(shrink_seconds, max_shrinks, shrink_runs,
+                               lambda: examples[0]), _seed_only(), \
                     with_reporter(notes.append):
                 _run_machine(machine, _database_key(protocol, config, tactic), settings(
                     max_examples=share, stateful_step_count=budget.steps, deadline=None,
@@ -302,17 +309,39 @@ def _seed_only() -> Iterator[None]:
         providers.CONSTANTS_CACHE = cache
 
 
+class _RunClock:
+    """Stands in for the ``time`` module Hypothesis's engine reads: its shrink deadline then
+    counts machine runs instead of seconds (everything else reads the real clock)."""
+
+    def __init__(self, runs: Callable[[], int]) -> None:
+        self._runs = runs
+
+    def perf_counter(self) -> float:
+        return float(self._runs())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 @contextlib.contextmanager
-def _shrink_limit(seconds: float | None, count: int | None) -> Iterator[None]:
-    """Bound Hypothesis's shrinking by time and by count (module globals its engine reads)."""
+def _shrink_limit(seconds: float | None, count: int | None, runs: int | None = None,
+                  clock: Callable[[], int] | None = None) -> Iterator[None]:
+    """Bound Hypothesis's shrinking by time, by successful shrinks or by runs (module globals
+    its engine reads; runs: its deadline is read from a clock that counts runs)."""
     if seconds is not None and seconds <= 0:
         raise InvalidArgument(f"shrink_seconds={seconds!r} must be positive (or None: no bound)")
     if count is not None and count < 1:
         raise InvalidArgument(f"max_shrinks={count!r} must be at least 1 (or None: no bound)")
+    if runs is not None and (isinstance(runs, bool) or not isinstance(runs, int) or runs < 1):
+        raise InvalidArgument(f"shrink_runs={runs!r} must be a whole number >= 1 (or None: no "
+                              "bound)")
     before = (getattr(_engine, "MAX_SHRINKING_SECONDS", None),
-              getattr(_engine, "MAX_SHRINKS", None))
+              getattr(_engine, "MAX_SHRINKS", None), getattr(_engine, "time", None))
     if seconds is not None and before[0] is not None:
         _engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
+    if runs is not None and clock is not None and before[0] is not None and before[2] is time:
+        _engine.MAX_SHRINKING_SECONDS = runs
+        setattr(_engine, "time", _RunClock(clock))  # noqa: B010 (not an exported name)
     if count is not None and before[1] is not None:
         _engine.MAX_SHRINKS = count
     try:
@@ -322,6 +351,8 @@ def _shrink_limit(seconds: float | None, count: int | None) -> Iterator[None]:
             _engine.MAX_SHRINKING_SECONDS = before[0]
         if before[1] is not None:
             _engine.MAX_SHRINKS = before[1]
+        if before[2] is not None:
+            setattr(_engine, "time", before[2])  # noqa: B010
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:

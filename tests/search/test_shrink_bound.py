@@ -1,4 +1,5 @@
-"""``search(shrink_seconds=...)`` bounds shrinking and keeps the best shrink so far."""
+"""``search(shrink_seconds=...)`` and ``search(shrink_runs=...)`` bound shrinking and keep the
+best shrink so far; a bound in runs leaves one seed one trace."""
 
 from __future__ import annotations
 
@@ -29,7 +30,32 @@ def test_shrinking_stops_at_the_bound_and_the_result_still_replays(tmp_path: Pat
     assert list(tmp_path.glob("*-first.json"))  # the unshrunk failure was saved first
 
 
+@pytest.mark.search
+def test_a_bound_in_runs_cuts_shrinking_the_same_way_every_time(tmp_path: Path) -> None:
+    protocol, design = _delegates_one()
+    config = design.config(byzantine={4})
+
+    def run(runs: int | None, folder: str) -> tuple[object, ...]:
+        result = search(protocol, config, budget=Budget(200), seed=4, shrink_runs=runs,
+                        save_dir=tmp_path / folder)
+        found = result.counterexample
+        assert found is not None and found.path is not None
+        assert replay_counterexample(found.path).confirmed
+        return (found.trace.to_document(), result.examples, result.shrink_cut)
+
+    cut = run(5, "a")
+    assert cut == run(5, "b")  # the same trace, after the same number of runs
+    assert cut[2]  # the bound cut shrinking short, and the result says so
+    whole = run(None, "c")
+    assert not whole[2] and whole[1] > cut[1]
+
+
 def test_a_bad_bound_is_refused() -> None:
     protocol, design = _delegates_one()
+    config = design.config(byzantine={4})
     with pytest.raises(InvalidArgument, match="shrink_seconds=0"):
-        search(protocol, design.config(byzantine={4}), budget=Budget(5), shrink_seconds=0)
+        search(protocol, config, budget=Budget(5), shrink_seconds=0)
+    with pytest.raises(InvalidArgument, match="shrink_runs=0"):
+        search(protocol, config, budget=Budget(5), shrink_runs=0)
+    with pytest.raises(InvalidArgument, match="by time or by runs, not both"):
+        search(protocol, config, budget=Budget(5), shrink_runs=5, shrink_seconds=1.0)

@@ -11,6 +11,7 @@ from tssbqs_pbt.protocols import family_c, family_j
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, SignGuard
 
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
+from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.families import (
     compare_with_published,
@@ -18,7 +19,7 @@ from tssbqs_pbt.sweep.families import (
     group_families,
     published_family,
 )
-from tssbqs_pbt.sweep.library import Library
+from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import (
     SweepSpec,
     distance,
@@ -29,7 +30,7 @@ from tssbqs_pbt.sweep.space import (
 )
 from tssbqs_pbt.sweep.store import (
     ResultsLog,
-    library_entries,
+    load_log,
     load_results,
     read_manifest,
     write_manifest,
@@ -84,9 +85,17 @@ def test_budget_names_and_numbers() -> None:
 
 
 def test_manifest_round_trip_and_corruption(tmp_path: Path) -> None:
-    spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(["DELEGATES=ONE"]), seed=9)
+    spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(["DELEGATES=ONE"]), seed=9,
+                     shrink_runs=40)
     write_manifest(tmp_path, spec)
     assert read_manifest(tmp_path) == spec
+    assert not spec.same_search(attrs.evolve(spec, shrink_runs=41))  # it decides verdicts
+    # a sweep written before lines named their phase cannot be continued deterministically
+    data = json.loads((tmp_path / "sweep.json").read_text())
+    data["version"] = 1
+    (tmp_path / "sweep.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InvalidArgument, match=r"older tssbqs-pbt .*start a new sweep"):
+        read_manifest(tmp_path)
     (tmp_path / "sweep.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(TraceFormatError, match="not a readable sweep manifest"):
         read_manifest(tmp_path)
@@ -99,17 +108,22 @@ def test_results_log_round_trip_skips_a_cut_line(tmp_path: Path) -> None:
     result = CombinationResult(3, design, "invalid", Budget(10), 5, examples=4, property="P2 "
                                "data availability", clause="completion", steps=2,
                                source="search", tactic="fine", choices=b"\x01\x02",
-                               files={"replay": "cx/a.json"}, confirmed=True)
+                               files={"replay": "cx/a.json"}, confirmed=True, phase=0)
     log = ResultsLog(tmp_path)
     log.append(result)
-    log.append(CombinationResult(4, family_j(4, 1), "valid", Budget(10), 6, examples=10))
+    provisional = CombinationResult(4, family_j(4, 1), "valid", Budget(5), 6, examples=5,
+                                    phase=0)
+    log.append(provisional)
+    log.append(attrs.evolve(provisional, budget=Budget(10), examples=10, phase=2))
     log.close()
     with (tmp_path / "results.jsonl").open("a", encoding="utf-8") as handle:
         handle.write('{"key": "n=4 f=1 q=3 t=3", "verdict": "val')  # killed mid-write
     results, warnings = load_results(tmp_path)
     assert [r.verdict for r in results] == ["invalid", "valid"]
-    assert results[0] == result
+    assert results[0] == result and results[1].budget == Budget(10)  # the later line counts
     assert len(warnings) == 1 and "runs again" in warnings[0]
+    lines, _ = load_log(tmp_path)  # every line, with the phase that wrote it (for --resume)
+    assert [(r.index, r.phase) for r in lines] == [(3, 0), (4, 0), (4, 2)]
     line = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[0])
     assert line["options"]["SIGN_GUARD"] == "EVIDENCE" and line["budget"]["examples"] == 10
 
@@ -160,20 +174,24 @@ def test_grouping_merges_a_free_option() -> None:
     assert "any READ_GUARD" in describe_family(family, n=4, f=1, axes=axes)
 
 
-def test_a_resumed_library_holds_only_searched_schedules_nearest_first() -> None:
-    """A resumed sweep rebuilds the library an uninterrupted one holds: schedules found by
-    search (reused verdicts are hits of those, not new entries), ranked nearest first."""
+def test_the_library_answers_as_it_stood_at_an_earlier_tick() -> None:
+    """The sweep offers task p the library of a fixed earlier point (its window), so what a
+    task sees does not depend on which results have arrived since."""
     near, far = family_c(4, 1, 2), family_j(4, 1)
-    found = CombinationResult(0, far, "invalid", Budget(10), 1, source="search", tactic="fine",
-                              choices=b"\x01", property="P2 data availability")
-    reused = attrs.evolve(found, index=1, design=family_c(4, 1, 3), source="reuse",
-                          choices=b"\x02")
-    found_near = attrs.evolve(found, index=2, design=near, tactic="lag", choices=b"\x03")
-    valid = CombinationResult(3, family_c(4, 1, 3), "valid", Budget(10), 1)
-    entries = library_entries([found, reused, found_near, valid])
-    assert [e.choices for e in entries] == [b"\x01", b"\x03"]
-    library = Library(entries)
-    assert not library.add(entries[0])  # the same schedule twice is one entry
-    assert [e.choices for e in library.candidates(near, 2)] == [b"\x03", b"\x01"]
+    library = Library()
+    first = LibraryEntry(Tactic.FINE, b"\x01", far, "P2 data availability")
+    library.add(first)
+    library.tick()
+    library.hit(b"\x01")
+    library.tick()
+    second = LibraryEntry(Tactic.LAG, b"\x03", near, "P2 data availability")
+    assert library.add(second) and not library.add(second)  # one schedule is one entry
+    library.tick()
+    assert library.clock == 3
+    assert library.candidates(near, 5, before=0) == []
+    assert library.candidates(near, 5, before=1) == [first]
+    assert library.candidates(near, 5, before=3) == [second, first]  # nearest origin first
+    assert library.candidates(near, 5) == [second, first]
+    assert (library.hits(b"\x01", before=1), library.hits(b"\x01")) == (0, 1)
     assert [e.choices for e in library.candidates(far, 1)] == [b"\x01"]
     assert distance(near, far) == feature_distance(features(near), features(far)) > 0

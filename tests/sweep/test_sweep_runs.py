@@ -15,12 +15,14 @@ import sys
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tssbqs_pbt.search import Budget, replay_counterexample
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins
+from tssbqs_pbt.sweep.store import load_results
 
 pytestmark = [pytest.mark.sweep]
 
@@ -29,8 +31,9 @@ PINS = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
 
 
 def _spec(examples: int = 40) -> SweepSpec:
+    # (a window of 2: the eight tasks learn from each other as a full sweep's do)
     return SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(PINS), budget=Budget(examples),
-                     budget_name=str(examples), seed=11)
+                     budget_name=str(examples), seed=11, window=2)
 
 
 def _expected(key: str) -> tuple[str, str | None]:
@@ -46,9 +49,23 @@ def _matrix(directory: Path) -> dict[str, str]:
     return {line["key"]: line["verdict"] for line in lines}
 
 
-def test_sweep_finds_reuses_saves_and_replays(tmp_path: Path) -> None:
-    # one worker: two combinations in flight, so later ones see the first schedules found
-    outcome = run_sweep(_spec(), tmp_path, executor=make_executor(workers=1), shrink_seconds=5)
+def _findings(directory: Path) -> dict[str, tuple[object, ...]]:
+    """What a sweep decided per combination: verdict, property, clause, the counterexample's
+    length and the examples searched (not timings, nor which task happened to reuse what)."""
+    results, warnings = load_results(directory)
+    assert not warnings
+    return {r.key: (r.verdict, r.property, r.clause, r.steps, r.budget.examples)
+            for r in results}
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory: pytest.TempPathFactory) -> tuple[SweepOutcome, Path]:
+    folder = tmp_path_factory.mktemp("one-worker")
+    return run_sweep(_spec(), folder, executor=make_executor(workers=1)), folder
+
+
+def test_sweep_finds_reuses_saves_and_replays(one_worker: tuple[SweepOutcome, Path]) -> None:
+    outcome, tmp_path = one_worker
     assert outcome.complete and not outcome.interrupted and outcome.total == 8
     for result in outcome.results:
         verdict, prop = _expected(result.key)
@@ -93,7 +110,7 @@ def _cli(*args: str) -> list[str]:
 def test_interrupted_sweep_resumes_without_rerunning(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     flags = ["--q", "3", "--t", "1,2", *(f"--only={p}" for p in PINS), "--budget", "150",
-             "--seed", "11", "--workers", "1", "--no-progress", "--shrink-seconds", "5"]
+             "--seed", "11", "--workers", "1", "--no-progress", "--window", "2"]
     # (a background shell may have started us with SIGINT ignored: give the sweep Ctrl-C back)
     process = subprocess.Popen(_cli("--out", str(out), *flags), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
@@ -126,6 +143,11 @@ def test_interrupted_sweep_resumes_without_rerunning(tmp_path: Path) -> None:
         assert old is None or (old["verdict"] == "valid" and old["budget"]["examples"] < 150)
     assert {k: _expected(k)[0] for k in final} == _matrix(out)
     assert (out / "report.md").exists()
+    # the same as a sweep that was never interrupted (two workers: not the same either)
+    whole = tmp_path / "whole"
+    run_sweep(attrs.evolve(_spec(150), budget_name="150"), whole,
+              executor=make_executor(workers=2))
+    assert _findings(out) == _findings(whole)
 
 
 def test_resume_refuses_other_flags_and_unknown_directories(tmp_path: Path) -> None:
@@ -139,19 +161,26 @@ def test_resume_refuses_other_flags_and_unknown_directories(tmp_path: Path) -> N
     bad_t = subprocess.run(_cli("--t", "9", "--out", str(tmp_path / "y")), capture_output=True,
                            text=True, timeout=60)
     assert bad_t.returncode == 2 and "t=9 is outside 1..n=4" in bad_t.stderr
+    for flag in ("--window", "--shrink-runs"):
+        bad_n = subprocess.run(_cli(flag, "0", "--out", str(tmp_path / "z")),
+                               capture_output=True, text=True, timeout=60)
+        assert bad_n.returncode == 2 and f"{flag} 0: use a whole number >= 1" in bad_n.stderr
 
 
 @pytest.mark.skipif(os.environ.get("TSSBQS_PBT_SKIP_DASK") == "1", reason="asked to skip Dask")
-def test_dask_local_cluster_gives_the_same_matrix(tmp_path: Path) -> None:
+def test_dask_local_cluster_gives_the_same_matrix(
+        tmp_path: Path, one_worker: tuple[SweepOutcome, Path]) -> None:
     pytest.importorskip("distributed")
     executor = make_executor(dask_local=2)
     try:
-        outcome = run_sweep(_spec(), tmp_path, executor=executor, shrink_seconds=5)
+        outcome = run_sweep(_spec(), tmp_path, executor=executor)
     finally:
         executor.shutdown(cancel=False)
     assert "LocalCluster" in outcome.executor
     assert outcome.complete
     assert _matrix(tmp_path) == {k: _expected(k)[0] for k in _matrix(tmp_path)}
+    # two Dask workers decide every combination as one local worker does, to the step
+    assert _findings(tmp_path) == _findings(one_worker[1])
     for result in outcome.results:
         if result.verdict == "invalid":
             assert replay_counterexample(tmp_path / result.files["replay"]).confirmed
@@ -166,7 +195,7 @@ def test_scheduler_address_runs_on_an_existing_cluster(tmp_path: Path) -> None:
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         executor = make_executor(scheduler=cluster.scheduler_address)
         try:
-            outcome = run_sweep(spec, tmp_path, executor=executor, shrink_seconds=5)
+            outcome = run_sweep(spec, tmp_path, executor=executor)
         finally:
             executor.shutdown(cancel=False)
     assert outcome.executor.startswith("Dask cluster at tcp://127.0.0.1")
@@ -199,7 +228,7 @@ def test_designs_that_behave_alike_share_a_search(tmp_path: Path) -> None:
                                                               "REQUEST_DEDUP=OFF"]
     spec = SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(pins), budget=Budget(30),
                      budget_name="30", seed=2)
-    outcome = run_sweep(spec, tmp_path, executor=make_executor(workers=2), shrink_seconds=5)
+    outcome = run_sweep(spec, tmp_path, executor=make_executor(workers=2))
     assert outcome.complete and outcome.total == 12
     aliases = [r for r in outcome.results if r.design.representative() != r.design]
     assert len(aliases) == 4

@@ -11,6 +11,7 @@ import random
 import time
 from pathlib import Path
 
+import attrs
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -65,8 +66,14 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     q_values: tuple[int, ...] = tuple(qs)
     t_values: tuple[int, ...] = tuple(ts)
-    return SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
+    spec = SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
                      budget=budget, budget_name=budget_name, seed=seed)
+    for flag, value in (("--shrink-runs", args.shrink_runs), ("--window", args.window)):
+        if value is not None:
+            if value < 1:
+                raise InvalidArgument(f"{flag} {value}: use a whole number >= 1")
+            spec = attrs.evolve(spec, **{flag[2:].replace("-", "_"): value})
+    return spec
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -78,8 +85,6 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         _check_resume_flags(args, spec)
     else:
         spec = spec_from_args(args)
-    if args.shrink_seconds <= 0:
-        raise InvalidArgument(f"--shrink-seconds {args.shrink_seconds}: use a positive number")
     executor = make_executor(workers=args.workers, dask_local=args.dask_local,
                              scheduler=args.scheduler)
     total = len(spec.designs())
@@ -110,7 +115,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     try:
         with progress:
             outcome = run_sweep(spec, directory, resume=resume, executor=executor,
-                                example_db=args.example_db, shrink_seconds=args.shrink_seconds,
+                                example_db=args.example_db,
                                 on_progress=on_progress)
     finally:
         executor.shutdown(cancel=False)
@@ -118,7 +123,9 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
 
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
-    given = spec_from_args(args) if (args.only or args.q or args.t) else None
+    given = (spec_from_args(args)
+             if (args.only or args.q or args.t or args.shrink_runs is not None
+                 or args.window is not None) else None)
     if given is not None and not given.same_search(spec):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
                               "the one in that directory; resume without --q/--t/--only")

@@ -14,6 +14,7 @@ mirrors saves to a backing database (a directory, or Redis to share across machi
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -40,10 +41,18 @@ class LibraryEntry:
 
 @attrs.define
 class Library:
-    """Known breaking schedules, ranked per combination: nearest origin first, then most used."""
+    """Known breaking schedules, ranked per combination: nearest origin first, then most used.
+
+    The library keeps a clock (one tick per result it learns from) and stamps every entry and
+    every hit with it, so :meth:`candidates` can answer as the library stood at an earlier
+    tick: the sweep offers each task the library of a fixed earlier point, whatever order the
+    workers' results arrived in.
+    """
 
     entries: list[LibraryEntry] = attrs.field(factory=list)
-    hits: dict[bytes, int] = attrs.field(factory=dict)
+    clock: int = 0
+    _added: list[int] = attrs.field(factory=list, init=False)  # the tick of each entry
+    _hits: dict[bytes, list[int]] = attrs.field(factory=dict, init=False)  # ticks of hits
     _known: set[tuple[Tactic, bytes]] = attrs.field(factory=set, init=False)
     _features: list[tuple[object, ...]] = attrs.field(factory=list, init=False)
 
@@ -57,18 +66,31 @@ class Library:
             return False
         self._known.add((entry.tactic, entry.choices))
         self.entries.append(entry)
+        self._added.append(self.clock)
         self._features.append(features(entry.origin))
         return True
 
     def hit(self, choices: bytes) -> None:
-        self.hits[choices] = self.hits.get(choices, 0) + 1
+        self._hits.setdefault(choices, []).append(self.clock)
 
-    def candidates(self, design: Design, limit: int) -> list[LibraryEntry]:
+    def tick(self) -> None:
+        """One result learned (whether or not it added or hit anything)."""
+        self.clock += 1
+
+    def hits(self, choices: bytes, before: int | None = None) -> int:
+        ticks = self._hits.get(choices, [])
+        return len(ticks) if before is None else bisect.bisect_left(ticks, before)
+
+    def candidates(self, design: Design, limit: int, *,
+                   before: int | None = None) -> list[LibraryEntry]:
+        """The ``limit`` entries nearest ``design``, as the library stood before tick
+        ``before`` (now, if None)."""
         mine = features(design)
+        known = len(self.entries) if before is None else bisect.bisect_left(self._added, before)
         ranked = sorted(
-            range(len(self.entries)),
+            range(known),
             key=lambda i: (feature_distance(self._features[i], mine),
-                           -self.hits.get(self.entries[i].choices, 0), i),
+                           -self.hits(self.entries[i].choices, before), i),
         )
         return [self.entries[i] for i in ranked[:limit]]
 

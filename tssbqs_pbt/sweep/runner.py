@@ -1,14 +1,22 @@
 """The sweep loop: hand combinations to the executor, reuse schedules, append every result.
 
-Combinations run in a fixed order; each task carries the library schedules nearest to it
-(ranked when it is handed out), so a schedule found on one combination is tried first on its
-neighbours.  The budget is spent in stages: every combination first gets a sixteenth of it,
-schedules found meanwhile are replayed on every combination still valid, only those are
-searched up to a quarter, reuse again, then the rest (then one more reuse pass).  Every
-result is appended to ``results.jsonl`` before anything else happens to it (a later stage's
-line supersedes a provisional "valid" one);
-Ctrl-C (``KeyboardInterrupt``) stops the workers and returns what is done, and ``resume=True``
-skips every combination already finished, continuing provisional ones where they stopped.
+The budget is spent in passes ("phases") over the combinations: every combination first gets
+a sixteenth of it; schedules found meanwhile are replayed on every combination still valid;
+only those are searched up to a quarter; reuse again; then the rest; one more reuse pass; then
+the designs that behave like another one take its verdict.  Each task of a pass carries the
+library schedules nearest to it, so a schedule found on one combination is tried first on its
+neighbours.
+
+**The matrix is a function of the seed.**  Task *p* of a pass is offered the library as it
+stood after the results of tasks ``< p - window`` of that pass (and every earlier pass) were
+learned, in task order, whatever order the workers return them in; a task is not handed out
+before those are in, shrinking is bounded by a count of runs, and every task has its own seed.
+So one worker, two, or a Dask cluster give the same verdicts, and so does a sweep that was
+killed and resumed: ``resume=True`` runs the same passes again with each line already in
+``results.jsonl`` standing in for its task (nothing finished runs again; only the closing
+reuse passes, whose "still valid" answers are not written, are repeated).  Every result is
+appended to ``results.jsonl`` before anything else happens to it; Ctrl-C
+(``KeyboardInterrupt``) stops the workers and returns what is done.
 """
 
 from __future__ import annotations
@@ -27,14 +35,14 @@ from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.executors import Executor, make_executor
 from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec, combination_key, combination_seed
-from tssbqs_pbt.sweep.store import (
-    ResultsLog,
-    library_entries,
-    load_results,
-    read_manifest,
-    write_manifest,
+from tssbqs_pbt.sweep.store import ResultsLog, load_log, read_manifest, write_manifest
+from tssbqs_pbt.sweep.work import (
+    ITSELF,
+    CombinationResult,
+    Task,
+    open_example_db,
+    run_combination,
 )
-from tssbqs_pbt.sweep.work import CombinationResult, Task, open_example_db, run_combination
 
 __all__ = ["Progress", "SweepOutcome", "run_sweep"]
 
@@ -78,24 +86,23 @@ def run_sweep(
     resume: bool = False,
     executor: Executor | None = None,
     example_db: str | None = None,
-    shrink_seconds: float = 5.0,
     candidates: int = 6,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> SweepOutcome:
     """Search every combination of ``spec``; results go to ``directory`` as they finish."""
     folder = Path(directory)
     warnings: list[str] = []
-    finished: dict[str, CombinationResult] = {}
+    recorded: dict[tuple[int | None, str], CombinationResult] = {}
     if resume:
-        recorded = read_manifest(folder)
-        if not recorded.same_search(spec):
+        earlier = read_manifest(folder)
+        if not earlier.same_search(spec):
             raise InvalidArgument(
-                f"--resume {str(folder)!r}: that sweep searched {recorded.to_json()}, not "
+                f"--resume {str(folder)!r}: that sweep searched {earlier.to_json()}, not "
                 f"{spec.to_json()}; resume with the same flags (or none) or use a new directory"
             )
-        spec = recorded
-        earlier, warnings = load_results(folder)
-        finished = {r.key: r for r in earlier}
+        spec = earlier
+        lines, warnings = load_log(folder)
+        recorded = {(r.phase, r.key): r for r in lines}
     else:
         if (folder / "results.jsonl").exists():
             raise InvalidArgument(
@@ -108,24 +115,20 @@ def run_sweep(
     open_example_db(example_db)  # a bad --example-db fails here, before any work
 
     designs = spec.designs()
-    library = Library()
-    for entry in library_entries(list(finished.values())):
-        library.add(entry)
-    for earlier_result in finished.values():
-        if earlier_result.source != "search" and earlier_result.choices is not None:
-            library.hit(earlier_result.choices)
     full = spec.budget.examples
     plan = _stages(full)
-    todo = [i for i, d in enumerate(designs) if combination_key(d) not in finished]
+    latest = {key: r for (_, key), r in recorded.items()}
+    resumed = sum(1 for r in latest.values() if _final(r, full))
+    finished: dict[str, CombinationResult] = {}  # each combination's latest result so far
+    library = Library()
     keys = {combination_key(d) for d in designs}
     # a design that behaves exactly like another one of the space is decided by it (below)
-    aliases = [i for i in todo if designs[i].representative() != designs[i]
-               and combination_key(designs[i].representative()) in keys]
+    aliases = [i for i, d in enumerate(designs) if d.representative() != d
+               and combination_key(d.representative()) in keys]
     alias_set = set(aliases)
-    todo = [i for i in todo if i not in alias_set]
-    resumed = sum(1 for r in finished.values() if _final(r, full))
-    done = [resumed]  # final verdicts so far (kept as results arrive: the count is per result)
-    counts = Counter(r.verdict for r in finished.values())
+    todo = [i for i in range(len(designs)) if i not in alias_set]
+    done = [0]  # final verdicts so far (kept as results arrive: the count is per result)
+    counts: Counter[str] = Counter()
     started = time.perf_counter()
     own_executor = executor is None
     executor = executor or make_executor()
@@ -133,6 +136,7 @@ def run_sweep(
     pending: dict[Any, int] = {}
     interrupted = False
     stage = [""]
+    phase = [-1]
 
     def report(last: CombinationResult | None) -> None:
         if on_progress is not None:
@@ -142,46 +146,72 @@ def run_sweep(
     extra: dict[int, tuple[LibraryEntry, ...]] = {}
     replay_from: dict[int, tuple[str, str]] = {}  # alias -> its representative's replay file
 
-    def task(index: int, examples: int, mode: str, stage_no: int = 0) -> Task:
+    def task(index: int, examples: int, mode: str, stage_no: int, before: int) -> Task:
         design = designs[index]
         seed = combination_seed(spec.seed + stage_no, combination_key(design))
         limit = candidates * (2 if mode == "reuse" else 1)
-        offered = extra.get(index, ()) + tuple(library.candidates(design, limit))
+        offered = extra.get(index, ()) + tuple(library.candidates(design, limit, before=before))
         moved, origin = replay_from.get(index, (None, None))
         return Task(index, design, seed, Budget(max(1, examples), spec.budget.steps),
-                    offered, str(folder), example_db, shrink_seconds,
+                    offered, str(folder), example_db, spec.shrink_runs,
                     reuse_only=mode == "reuse", replay_from=moved, replay_origin=origin)
+
+    def accept(result: CombinationResult, mode: str) -> CombinationResult | None:
+        """Record a task's result (a recorded line as it stands); None: nothing to record."""
+        if result.phase is None:  # just computed
+            if mode == "reuse" and result.verdict != "invalid":
+                return None  # still valid: its line stands
+            before = finished.get(result.key)
+            if before is not None:
+                result = _carry(before, result)
+            result = attrs.evolve(result, phase=phase[0])
+            log.append(result)  # saved before it is reported
+        settle(result)
+        return result
+
+    def settle(result: CombinationResult) -> None:
+        before = finished.get(result.key)
+        if before is not None:
+            counts[before.verdict] -= 1
+            done[0] -= _final(before, full)
+        finished[result.key] = result
+        counts[result.verdict] += 1
+        done[0] += _final(result, full)
+        report(result)
 
     def run(indices: list[int], examples: int, mode: str, label: str, stage_no: int = 0,
             upto: int | None = None) -> None:
+        phase[0] += 1
         stage[0] = label
         report(None)
-        queue = list(reversed(indices))
+        indices = _spread(indices)
+        marks = [library.clock]  # the library's clock once the first k tasks are learned
+        arrived: dict[int, CombinationResult | None] = {}
+        learned = handed = 0
         depth = max(2, executor.workers * 2)
-        while queue or pending:
-            while queue and len(pending) < depth:
-                index = queue.pop()
-                more = examples
-                if upto is not None:  # a later stage: each continues from what it has had
-                    more = upto - finished[combination_key(designs[index])].budget.examples
-                pending[executor.submit(run_combination,
-                                        task(index, more, mode, stage_no))] = index
-            for future in executor.wait_any(set(pending), timeout=0.5):
-                pending.pop(future)
-                result = executor.result(future)
-                before = finished.get(result.key)
-                if mode == "reuse" and result.verdict != "invalid":
-                    continue  # still valid: its line stands
-                if before is not None:
-                    result = _carry(before, result)
-                    counts[before.verdict] -= 1
-                    done[0] -= _final(before, full)
-                log.append(result)  # saved before it is reported
-                finished[result.key] = result
-                counts[result.verdict] += 1
-                done[0] += _final(result, full)
-                _learn(library, result)
-                report(result)
+        while learned < len(indices):
+            while (handed < len(indices) and len(pending) < depth
+                   and handed - spec.window <= learned):
+                index = indices[handed]
+                key = combination_key(designs[index])
+                if (phase[0], key) in recorded:  # finished before an interruption
+                    arrived[handed] = accept(recorded[(phase[0], key)], mode)
+                else:
+                    more = examples
+                    if upto is not None:  # a later stage: each continues from what it has had
+                        more = upto - finished[key].budget.examples
+                    before = marks[max(0, handed - spec.window)]
+                    pending[executor.submit(run_combination,
+                                            task(index, more, mode, stage_no, before))] = handed
+                handed += 1
+            while learned in arrived:  # the library learns in task order
+                _learn(library, arrived.pop(learned))
+                library.tick()
+                learned += 1
+                marks.append(library.clock)
+            if learned < len(indices) and pending:
+                for future in executor.wait_any(set(pending), timeout=0.5):
+                    arrived[pending.pop(future)] = accept(executor.result(future), mode)
 
     def still_valid(*, provisional: bool) -> list[int]:
         return sorted(r.index for r in finished.values() if r.verdict == "valid"
@@ -189,21 +219,20 @@ def run_sweep(
 
     def settle_aliases() -> None:
         replays, fallback = [], []
+        mine = phase[0] + 1  # "valid" lines belong to the phase of the replays that follow
         for index in aliases:
             key = combination_key(designs[index])
-            if key in finished and _final(finished[key], full):
-                continue
             rep = finished.get(combination_key(designs[index].representative()))
             if rep is None or not _final(rep, full) or rep.verdict == "error":
                 fallback.append(index)
             elif rep.verdict == "valid":
-                alias = attrs.evolve(rep, index=index, design=designs[index], source="alias",
-                                     reused_from=rep.key, files={}, elapsed_s=0.0)
-                log.append(alias)
-                finished[key] = alias
-                counts["valid"] += 1
-                done[0] += 1
-                report(alias)
+                alias = recorded.get((mine, key))
+                if alias is None:
+                    alias = attrs.evolve(rep, index=index, design=designs[index],
+                                         source="alias", reused_from=rep.key, files={},
+                                         elapsed_s=0.0, phase=mine)
+                    log.append(alias)
+                settle(alias)
             else:
                 if rep.choices is not None and rep.tactic is not None:
                     extra[index] = (LibraryEntry(Tactic(rep.tactic), rep.choices, rep.design,
@@ -219,10 +248,8 @@ def run_sweep(
         # 1. every combination with a first share of the budget: cheap violations are found
         #    early and their schedules spread to the neighbours by reuse
         run(todo, plan[0], "search", f"search ({plan[0]} examples)")
-        # 2. schedules found late are offered to every combination still valid (this narrows,
-        #    but does not remove, the dependence of verdicts on the order in which results
-        #    arrive), then the next share of the budget for those still valid; a reuse pass
-        #    closes
+        # 2. schedules found late are offered to every combination still valid, then the next
+        #    share of the budget for those still valid; a reuse pass closes
         for stage_no, target in enumerate(plan[1:], start=1):
             run(still_valid(provisional=False), 0, "reuse", "reuse pass")
             behind = [i for i in still_valid(provisional=True)
@@ -230,7 +257,7 @@ def run_sweep(
             run(behind, 0, "search", f"search (up to {target} examples)", stage_no,
                 upto=target)
         run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
-        # 4. designs that behave exactly like another one take its verdict: a counterexample
+        # 3. designs that behave exactly like another one take its verdict: a counterexample
         #    is replayed into their own file; "valid" is stated as searched on the other one
         settle_aliases()
     except KeyboardInterrupt:
@@ -243,6 +270,16 @@ def run_sweep(
     return SweepOutcome(spec, folder, tuple(ordered), len(designs), interrupted,
                         time.perf_counter() - started, resumed, executor.description,
                         executor.workers, tuple(warnings))
+
+
+def _spread(indices: list[int]) -> list[int]:
+    """``indices`` in van der Corput order of their positions (0, 1/2, 1/4, 3/4, ...): the
+    first tasks of a pass sample the whole space, and neighbours in the space (near in index)
+    come far apart, so a task's neighbours are mostly learned before the window reaches it."""
+    bits = max(1, (len(indices) - 1).bit_length())
+    order = sorted(range(len(indices)),
+                   key=lambda i: int(format(i, f"0{bits}b")[::-1], 2))
+    return [indices[i] for i in order]
 
 
 def _stages(examples: int) -> list[int]:
@@ -272,10 +309,11 @@ def _carry(before: CombinationResult, after: CombinationResult) -> CombinationRe
     )
 
 
-def _learn(library: Library, result: CombinationResult) -> None:
-    if result.verdict != "invalid" or result.choices is None or result.tactic is None:
+def _learn(library: Library, result: CombinationResult | None) -> None:
+    if (result is None or result.verdict != "invalid" or result.choices is None
+            or result.tactic is None):
         return
-    if result.source == "search":
+    if result.source == "search" or result.reused_from == ITSELF:
         library.add(LibraryEntry(Tactic(result.tactic), result.choices, result.design,
                                  result.property or ""))
     else:

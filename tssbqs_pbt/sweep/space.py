@@ -57,6 +57,13 @@ class SweepSpec:
     budget: Budget = attrs.field(factory=lambda: BUDGETS["standard"])
     budget_name: str = "standard"
     seed: int = 0
+    #: shrinking of one counterexample stops after this many machine runs (~5 s at n=4 on
+    #: this machine's cores; a count, not a time, so a seed gives the same sweep anywhere)
+    shrink_runs: int = attrs.field(default=350, validator=int_at_least(1))
+    #: task p of a pass is offered the library learned from the tasks before p - window (and
+    #: the earlier passes): the verdicts depend on it, not on how many workers run the tasks;
+    #: it bounds how many tasks can run at once
+    window: int = attrs.field(default=32, validator=int_at_least(1))
 
     def __attrs_post_init__(self) -> None:
         if self.f > self.n:
@@ -90,6 +97,8 @@ class SweepSpec:
             "budget": {"name": self.budget_name, "examples": self.budget.examples,
                        "steps": self.budget.steps},
             "seed": self.seed,
+            "shrink_runs": self.shrink_runs,
+            "window": self.window,
         }
 
     @classmethod
@@ -100,6 +109,7 @@ class SweepSpec:
             pins={k.lower(): parse_option(k, v) for k, v in data["pins"].items()},
             budget=Budget(int(budget["examples"]), int(budget["steps"])),
             budget_name=str(budget["name"]), seed=int(data["seed"]),
+            shrink_runs=int(data["shrink_runs"]), window=int(data["window"]),
         )
 
     def same_search(self, other: SweepSpec) -> bool:

@@ -1,9 +1,11 @@
 """The sweep directory: ``sweep.json`` (what is searched) and ``results.jsonl`` (what was found).
 
 Each finished combination is appended to ``results.jsonl`` as one JSON line and flushed to
-disk at once, so an interrupted sweep loses nothing it finished; :func:`load_results` reads
-them back for ``--resume`` (a line cut short by a kill is reported and skipped: that
-combination simply runs again).
+disk at once, so an interrupted sweep loses nothing it finished.  Every line names the
+*phase* of the sweep that produced it (the n-th pass over the combinations), so ``--resume``
+(:func:`load_log`) can run the same passes again with each recorded line standing in for its
+task (a line cut short by a kill is reported and skipped: that task simply runs again), and
+:func:`load_results` gives each combination's latest line.
 """
 
 from __future__ import annotations
@@ -15,20 +17,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
-from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.options import OPTION_TYPES, parse_design
 from tssbqs_pbt.search import Budget
-from tssbqs_pbt.sweep.library import LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec
 from tssbqs_pbt.sweep.work import CombinationResult
 
-__all__ = ["ResultsLog", "library_entries", "load_results", "read_manifest", "result_from_json",
+__all__ = ["ResultsLog", "load_log", "load_results", "read_manifest", "result_from_json",
            "result_to_json", "write_manifest"]
 
 MANIFEST = "sweep.json"
 RESULTS = "results.jsonl"
 FORMAT = "tssbqs-pbt-sweep"
-VERSION = 1
+VERSION = 2  # 2: lines name their phase; the spec holds shrink_runs
 
 
 def write_manifest(directory: Path, spec: SweepSpec) -> None:
@@ -48,12 +48,20 @@ def read_manifest(directory: Path) -> SweepSpec:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("version") != VERSION:
-            raise ValueError(f"format {data.get('format')!r} version {data.get('version')!r}")
-        return SweepSpec.from_json(data["spec"])
+        version = data.get("version")
+        if data.get("format") != FORMAT or version not in (1, VERSION):
+            raise ValueError(f"format {data.get('format')!r} version {version!r}")
+        spec = SweepSpec.from_json(data["spec"]) if version == VERSION else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TraceFormatError(f"{str(path)!r} is not a readable sweep manifest ({exc}); start "
                                "a new sweep in a fresh directory") from None
+    if spec is None:
+        raise InvalidArgument(
+            f"--resume {str(directory)!r}: that sweep was written by an older tssbqs-pbt (sweep "
+            "format 1, whose results cannot be continued deterministically); start a new "
+            "sweep in a fresh directory"
+        )
+    return spec
 
 
 def result_to_json(result: CombinationResult) -> dict[str, Any]:
@@ -82,6 +90,7 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
         "first_failure_s": (round(result.first_failure_s, 4)
                             if result.first_failure_s is not None else None),
         "error": result.error,
+        "phase": result.phase,
     }
 
 
@@ -99,6 +108,7 @@ def result_from_json(data: dict[str, Any]) -> CombinationResult:
         files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
         shrink_cut=bool(data.get("shrink_cut", False)),
         error=data.get("error"),
+        phase=int(data["phase"]) if data.get("phase") is not None else None,
     )
 
 
@@ -123,24 +133,27 @@ class ResultsLog:
             self._file = None
 
 
-def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
-    """The finished combinations in ``directory`` and warnings about unreadable lines."""
+def load_log(directory: Path) -> tuple[list[CombinationResult], list[str]]:
+    """Every readable line of ``results.jsonl`` in order, and warnings about the others."""
     path = directory / RESULTS
-    results: list[CombinationResult] = []
+    lines: list[CombinationResult] = []
     warnings: list[str] = []
     if not path.exists():
-        return results, warnings
-    latest: dict[str, CombinationResult] = {}
+        return lines, warnings
     for number, line in enumerate(_lines(path), start=1):
         try:
-            result = result_from_json(json.loads(line))
+            lines.append(result_from_json(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
             warnings.append(f"{path}:{number}: unreadable line skipped ({exc}); that "
                             "combination runs again")
-            continue
-        latest[result.key] = result  # a later line (the closing reuse pass) supersedes
-    results.extend(latest.values())
-    return results, warnings
+    return lines, warnings
+
+
+def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
+    """Each combination's latest line (a later phase supersedes) and the warnings."""
+    lines, warnings = load_log(directory)
+    latest = {r.key: r for r in lines}
+    return list(latest.values()), warnings
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -148,16 +161,3 @@ def _lines(path: Path) -> Iterator[str]:
         for line in handle:
             if line.strip():
                 yield line
-
-
-def library_entries(results: list[CombinationResult]) -> list[LibraryEntry]:
-    """Schedules found by search in earlier results (for a resumed sweep's reuse): the library
-    an uninterrupted sweep would hold at that point (reused verdicts count as hits of these)."""
-    out = []
-    for r in results:
-        if (r.verdict == "invalid" and r.source == "search" and r.choices is not None
-                and r.tactic is not None):
-            out.append(LibraryEntry(Tactic(r.tactic), r.choices, r.design, r.property or ""))
-    return out
-
-

@@ -33,7 +33,11 @@ from tssbqs_pbt.search import (
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
-__all__ = ["CombinationResult", "Task", "open_example_db", "run_combination"]
+__all__ = ["ITSELF", "CombinationResult", "Task", "open_example_db", "run_combination"]
+
+#: ``reused_from`` of a verdict that replayed the combination's own saved counterexample (an
+#: example database shared with an earlier run, or a task cut off after it saved)
+ITSELF = "itself (its saved counterexample)"
 
 
 @attrs.frozen
@@ -45,7 +49,7 @@ class Task:
     candidates: tuple[LibraryEntry, ...] = ()
     out_dir: str = "tssbqs-sweep"
     example_db: str | None = None
-    shrink_seconds: float = 5.0
+    shrink_runs: int = 350  # machine runs of shrinking (a count: the same on any machine)
     reuse_only: bool = False  # the closing pass: only replay the offered schedules
     #: an alias's representative's replay file (relative to ``out_dir``): re-run it first
     replay_from: str | None = None
@@ -76,6 +80,7 @@ class CombinationResult:
     confirmed: bool | None = None  # replayed from its JSON file to the same violation
     shrink_cut: bool = False  # shrinking stopped at --shrink-seconds (not fully minimal)
     error: str | None = None
+    phase: int | None = None  # which pass of the sweep produced this line (for --resume)
 
     @builtins.property
     def key(self) -> str:
@@ -156,7 +161,7 @@ def _run(task: Task, started: float) -> CombinationResult:
     # 2. search with the budget
     db = LibraryDatabase((), backing=backing, backing_key=b"")
     result = search(protocol, config, budget=task.budget, seed=task.seed, database=db,
-                    save_dir=save_dir, shrink=True, shrink_seconds=task.shrink_seconds)
+                    save_dir=save_dir, shrink=True, shrink_runs=task.shrink_runs)
     runs, steps = runs + result.examples, steps + result.kernel_steps
     if not result.found:
         return CombinationResult(task.index, design, "valid", task.budget, task.seed,
@@ -196,7 +201,7 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
 def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) -> str | None:
     if saved is not None:
         if any(saved.startswith(c) or c.startswith(saved) for c in own):
-            return "itself (its saved counterexample)"
+            return ITSELF
         for entry in group:
             if saved.startswith(entry.choices) or entry.choices.startswith(saved):
                 return combination_key(entry.origin)
