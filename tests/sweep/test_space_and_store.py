@@ -124,6 +124,13 @@ def test_results_log_round_trip_skips_a_cut_line(tmp_path: Path) -> None:
     assert len(warnings) == 1 and "runs again" in warnings[0]
     lines, _ = load_log(tmp_path)  # every line, with the phase that wrote it (for --resume)
     assert [(r.index, r.phase) for r in lines] == [(3, 0), (4, 0), (4, 2)]
+    # a resumed sweep appends after the cut line, not onto it
+    log = ResultsLog(tmp_path)
+    log.append(attrs.evolve(result, index=5, phase=4))
+    log.close()
+    lines, warnings = load_log(tmp_path)
+    assert [(r.index, r.phase) for r in lines] == [(3, 0), (4, 0), (4, 2), (5, 4)]
+    assert len(warnings) == 1
     line = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[0])
     assert line["options"]["SIGN_GUARD"] == "EVIDENCE" and line["budget"]["examples"] == 10
 

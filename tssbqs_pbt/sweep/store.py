@@ -122,7 +122,11 @@ class ResultsLog:
 
     def append(self, result: CombinationResult) -> None:
         if self._file is None:
+            cut = self.path.exists() and self.path.stat().st_size > 0 and not _ends_a_line(
+                self.path)
             self._file = self.path.open("a", encoding="utf-8")
+            if cut:  # a kill cut the last line short: end it, or the next line joins it
+                self._file.write("\n")
         self._file.write(json.dumps(result_to_json(result), sort_keys=True) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
@@ -154,6 +158,12 @@ def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
     lines, warnings = load_log(directory)
     latest = {r.key: r for r in lines}
     return list(latest.values()), warnings
+
+
+def _ends_a_line(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
 
 
 def _lines(path: Path) -> Iterator[str]:
