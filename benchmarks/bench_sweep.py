@@ -79,6 +79,9 @@ def main() -> None:
               f"{row['invalid_by'].get('search', 0):>7} {row['invalid_by'].get('reuse', 0):>6}")
     same = all(r["matrix"] == rows[0]["matrix"] for r in rows)
     same_findings = all(r["findings"] == rows[0]["findings"] for r in rows)
+    for row in rows[1:]:  # kept once: the others are compared above and flagged
+        row["same_findings_as_first"] = row.pop("findings") == rows[0]["findings"]
+        row["same_matrix_as_first"] = row.pop("matrix") == rows[0]["matrix"]
     print(f"same matrix for every worker count: {same}; same property, clause and "
           f"counterexample length for every combination: {same_findings}")
     out = {"machine": platform.platform(), "python": platform.python_version(),
