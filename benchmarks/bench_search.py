@@ -181,8 +181,14 @@ def main() -> int:
                         default=attrs.fields(SweepSpec).shrink_runs.default,
                         help="bound each shrink in machine runs, as the sweep does (0: none)")
     args = parser.parse_args()
-    if args.jobs < 1 or args.seeds < 1 or args.shrink_runs < 0:
-        parser.error("--jobs and --seeds must be >= 1, --shrink-runs >= 0")
+    for flag in ("jobs", "seeds", "budget", "valid_budget"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: use a whole "
+                         "number >= 1")
+    for flag in ("valid_seeds", "n7_seeds", "shrink_runs"):
+        if getattr(args, flag) < 0:
+            parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: use a whole "
+                         "number >= 0 (0: none)")
     shrink_runs = args.shrink_runs or None
     rng = random.Random(args.seed_base)
     seeds = [rng.randrange(2**32) for _ in range(args.seeds)]
