@@ -3,12 +3,13 @@ no false alarm on the valid families under a large budget, steps per second on a
 and the ratio to a trivial Hypothesis state machine.
 
     python benchmarks/bench_search.py [--seeds 20] [--budget 400] [--valid-budget 2000]
-        [--shrink-runs 250] [--jobs 2] [--json PATH] [--only NAME]
+        [--shrink-runs 250] [--minimize-runs 1000] [--jobs 2] [--json PATH] [--only NAME]
 
 Seeds are fresh (random.randrange unless --seed-base is given); no example database.  Each
 search runs on one core (``--jobs`` runs that many searches side by side: the per-search times
 are still one core's).  Shrinking is bounded as the sweep bounds it (``--shrink-runs``, a count
-of machine runs; 0: unbounded).  All figures come from one run on this machine; quote medians
+of machine runs; 0: unbounded), then the trace pass shrinks the result on its kernel actions
+(``--minimize-runs`` replays; 0: none).  All figures come from one run on this machine; quote medians
 and ratios, not single numbers.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import inspect
 import json
 import multiprocessing
 import platform
@@ -32,6 +34,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, family_c, family_j
 
+from tssbqs_pbt.kernel import Trace
+from tssbqs_pbt.minimize import minimize_trace
+from tssbqs_pbt.properties import check_all
 from tssbqs_pbt.search import Budget, SearchResult, search
 from tssbqs_pbt.sweep.space import SweepSpec
 
@@ -58,16 +63,25 @@ SCRIPTS = {
 }
 
 
-def hand_written_steps(name: str, design: Design) -> int | None:
+def hand_written_steps(name: str, design: Design) -> tuple[int, int] | None:
     """Kernel steps of the hand-written schedule (it delivers one message per step, where the
-    search may settle many in one step), up to the drain included."""
+    search may settle many in one step), up to the drain included; and the steps left of it
+    after the same trace pass the search runs on its counterexamples (the shortest over the
+    properties it violates): the like-for-like reference."""
     if name not in SCRIPTS:
         return None
     script, byzantine = SCRIPTS[name]
     attack = Attack(design, byzantine=byzantine)
     script(attack)
     attack.drain()
-    return len(attack.world.steps)
+    trace = Trace.of(attack.world)
+    signed = attack.protocol.signed_value
+    shortest = min(
+        len(minimize_trace(trace, attack.protocol, property=v.property, signed_value=signed,
+                           max_runs=5_000).trace.steps)
+        for v in check_all(trace, signed_value=signed) if v.violated
+    )
+    return len(trace.steps), shortest
 
 
 COMBINATIONS = {
@@ -121,12 +135,13 @@ def _byzantine(design: Design) -> frozenset[int]:
     return frozenset(range(design.n - design.f + 1, design.n + 1))  # the last f servers
 
 
-def run_one(job: tuple[str, Design, int, int, int | None]) -> dict[str, Any]:
+def run_one(job: tuple[str, Design, int, int, int | None, int]) -> dict[str, Any]:
     """One search (in a worker process): what the tables need, nothing unpicklable."""
-    name, design, seed, examples, shrink_runs = job
+    name, design, seed, examples, shrink_runs, minimize_runs = job
     config = design.config(byzantine=_byzantine(design))
     result: SearchResult = search(DesignProtocol(design), config, budget=Budget(examples),
-                                  seed=seed, shrink_runs=shrink_runs)
+                                  seed=seed, shrink_runs=shrink_runs,
+                                  minimize_runs=minimize_runs)
     found = result.counterexample
     return {
         "name": name, "seed": seed, "found": found is not None,
@@ -135,19 +150,27 @@ def run_one(job: tuple[str, Design, int, int, int | None]) -> dict[str, Any]:
         "property": found.property if found else None,
         "tactic": found.tactic.value if found else None,
         "examples": result.examples, "kernel_steps": result.kernel_steps,
+        "minimize_runs": result.minimize_runs, "minimize_cut": result.minimize_cut,
     }
 
 
 def attack_row(name: str, design: Design, runs: list[dict[str, Any]]) -> dict[str, Any]:
     found = [r for r in runs if r["found"]]
+    hand = hand_written_steps(name, design)
+    steps = median([float(r["steps"]) for r in found])
     return {
         "combination": name, "n": design.n, "f": design.f, "q": design.q, "t": design.t,
         "found": len(found), "seeds": len(runs),
         "first_violation_s": median([r["first_s"] for r in found if r["first_s"] is not None]),
         "shrunk_counterexample_s": median([r["elapsed_s"] for r in found]),
-        "shrunk_steps": median([float(r["steps"]) for r in found]),
-        "hand_written_steps": hand_written_steps(name, design),
+        "shrunk_steps": steps,
+        "hand_written_steps": hand[0] if hand else None,
+        "hand_written_min_steps": hand[1] if hand else None,
+        "ratio_to_hand_written_min": (steps / max(1, hand[1]) if hand and steps is not None
+                                      else None),
         "shrink_cut": sum(1 for r in found if r["shrink_cut"]),
+        "minimize_runs": median([float(r["minimize_runs"]) for r in found]),
+        "minimize_cut": sum(1 for r in found if r["minimize_cut"]),
         "properties": sorted({r["property"] for r in found}),
         "tactics": sorted({r["tactic"] for r in found}),
     }
@@ -180,12 +203,15 @@ def main() -> int:
     parser.add_argument("--shrink-runs", type=int,
                         default=attrs.fields(SweepSpec).shrink_runs.default,
                         help="bound each shrink in machine runs, as the sweep does (0: none)")
+    parser.add_argument("--minimize-runs", type=int,
+                        default=inspect.signature(search).parameters["minimize_runs"].default,
+                        help="kernel replays of the trace pass after Hypothesis (0: none)")
     args = parser.parse_args()
     for flag in ("jobs", "seeds", "budget", "valid_budget"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: use a whole "
                          "number >= 1")
-    for flag in ("valid_seeds", "n7_seeds", "shrink_runs"):
+    for flag in ("valid_seeds", "n7_seeds", "shrink_runs", "minimize_runs"):
         if getattr(args, flag) < 0:
             parser.error(f"--{flag.replace('_', '-')} {getattr(args, flag)}: use a whole "
                          "number >= 0 (0: none)")
@@ -203,7 +229,8 @@ def main() -> int:
     started = time.perf_counter()
     results: dict[str, list[dict[str, Any]]] = {}
     with cf.ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, (name, design, seed, examples, shrink_runs)): name
+        futures = {pool.submit(run_one, (name, design, seed, examples, shrink_runs,
+                                         args.minimize_runs)): name
                    for _kind, name, design, seed, examples in jobs}
         for future in cf.as_completed(futures):
             one = future.result()
@@ -234,6 +261,7 @@ def main() -> int:
         "machine": platform.processor() or platform.machine(), "python": sys.version.split()[0],
         "budget_examples": args.budget, "valid_budget_examples": args.valid_budget,
         "steps_per_example": Budget().steps, "seeds": seeds, "shrink_runs": shrink_runs,
+        "minimize_runs": args.minimize_runs,
         "jobs": args.jobs, "wall_s": wall,
         "combinations": rows, "valid": valid_rows, "trivial_examples_per_s": trivial,
         "runs": [r for name in designs for r in results[name]],
@@ -248,13 +276,18 @@ def _write(path: str, data: dict) -> None:  # type: ignore[type-arg]
     Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
+def _n(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def _line(row: dict) -> str:  # type: ignore[type-arg]
     def f(x: float | None) -> str:
         return "   -  " if x is None else f"{x:6.2f}"
 
     return (f"{row['combination']:28} found {row['found']:2}/{row['seeds']:<2} first "
             f"{f(row['first_violation_s'])}s shrunk {f(row['shrunk_counterexample_s'])}s "
-            f"steps {f(row['shrunk_steps'])} (hand-written {row['hand_written_steps'] or '-':>3}) "
+            f"steps {f(row['shrunk_steps'])} (hand-written {_n(row['hand_written_steps']):>3}"
+            f", after the trace pass {_n(row['hand_written_min_steps']):>3}) "
             f"{','.join(p[:2] for p in row['properties'])}")
 
 

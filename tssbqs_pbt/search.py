@@ -49,7 +49,8 @@ from tssbqs_pbt.machine import (
     Tactic,
     make_machine,
 )
-from tssbqs_pbt.properties import Property, Verdict, check_all
+from tssbqs_pbt.minimize import minimize_trace
+from tssbqs_pbt.properties import Property, SignedValue, Verdict, check_all
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 from tssbqs_pbt.report import ReportFiles, write_report
@@ -135,6 +136,8 @@ class SearchResult:
     tactics: tuple[Tactic, ...]
     kernel_steps: int = 0  # kernel steps executed over all runs
     shrink_cut: bool = False  # shrinking stopped at the time bound (the best shrink is kept)
+    minimize_runs: int = 0  # kernel replays of the trace pass after Hypothesis's shrinking
+    minimize_cut: bool = False  # the trace pass stopped at its bound
 
     @property
     def found(self) -> bool:
@@ -159,6 +162,7 @@ def search(
     shares: Sequence[int] | None = None,
     max_shrinks: int | None = None,
     shrink_runs: int | None = None,
+    minimize_runs: int = 1_000,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
@@ -169,8 +173,14 @@ def search(
     the best shrink so far is kept; the unshrunk failure is on disk already), by
     ``max_shrinks`` (a count of successful shrinks) or by ``shrink_runs`` (a count of machine
     runs while shrinking, which tracks time but, unlike ``shrink_seconds``, leaves the same seed
-    the same trace on any machine: the sweep's bound).
+    the same trace on any machine: the sweep's bound).  After Hypothesis, the counterexample's
+    own actions are shrunk by :func:`tssbqs_pbt.minimize.minimize_trace` (kernel replays only,
+    at most ``minimize_runs`` of them; 0 turns it off), which drops the kernel steps a needed
+    rule takes but the violation does not need.
     """
+    if isinstance(minimize_runs, bool) or not isinstance(minimize_runs, int) or minimize_runs < 0:
+        raise InvalidArgument(f"minimize_runs={minimize_runs!r} must be a whole number >= 0 "
+                              "(0: no trace pass after Hypothesis's shrinking)")
     if shrink_runs is not None and shrink_seconds is not None:
         raise InvalidArgument(f"shrink_seconds={shrink_seconds!r} and shrink_runs="
                               f"{shrink_runs!r}: bound shrinking by time or by runs, not both")
@@ -235,14 +245,22 @@ def search(
         except (PropertyViolated, FaultFound, _FirstFailure) as caught:
             failure = caught.failure if isinstance(caught, _FirstFailure) else caught
             found = _counterexample(failure, tactic)
+            minimized = None
+            if shrink and minimize_runs:
+                minimized = _minimize(found, protocol, config, scheme, signed_value,
+                                      minimize_runs)
+                found = minimized.counterexample
             if save_dir is not None:
                 path = save_counterexample(found, save_dir)  # saved first, then rendered
                 report = write_report(found.trace, found.verdict, path, save_dir)
                 found = attrs.evolve(found, path=path, report=report)
             return SearchResult(protocol.name, config, budget, seed, found, examples[0],
                                 first[0] if first else None, time.perf_counter() - started,
-                                tuple(tried), examples[1],
-                                any("stopped because" in str(note) for note in notes))
+                                tuple(tried), examples[1] + (minimized.kernel_steps if minimized
+                                                             else 0),
+                                any("stopped because" in str(note) for note in notes),
+                                minimized.runs if minimized else 0,
+                                minimized.cut if minimized else False)
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
 
@@ -353,6 +371,29 @@ def _shrink_limit(seconds: float | None, count: int | None, runs: int | None = N
             _engine.MAX_SHRINKS = before[1]
         if before[2] is not None:
             setattr(_engine, "time", before[2])  # noqa: B010
+
+
+def _minimize(found: Counterexample, protocol: StorageProtocol, config: SystemConfig,
+              scheme: ThresholdScheme | None, signed_value: SignedValue | None,
+              runs: int) -> _Minimized:
+    """Hypothesis's counterexample shrunk further on its kernel actions."""
+    target = None if found.verdict is None else found.verdict.property
+    done = minimize_trace(found.trace, protocol, property=target, signed_value=signed_value,
+                          world=lambda: World(protocol, config, scheme=scheme), max_runs=runs)
+    if done.verdict is not None:
+        clause = done.verdict.violations[0].clause.value if done.verdict.violations else "?"
+        better = attrs.evolve(found, trace=done.trace, verdict=done.verdict, clause=clause)
+    else:
+        better = attrs.evolve(found, trace=done.trace, clause=done.fault or found.clause)
+    return _Minimized(better, done.runs, done.kernel_steps, done.cut)
+
+
+@attrs.frozen
+class _Minimized:
+    counterexample: Counterexample
+    runs: int
+    kernel_steps: int
+    cut: bool
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.protocols": 3,
     "tssbqs_pbt.properties": 3,
     "tssbqs_pbt.report": 4,
+    "tssbqs_pbt.minimize": 4,  # shrinks a failing trace on its kernel actions (no Hypothesis)
     "tssbqs_pbt.strategies": 5,
     "tssbqs_pbt.machine": 6,
     "tssbqs_pbt.search": 6,

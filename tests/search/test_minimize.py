@@ -1,0 +1,148 @@
+"""The trace pass (:func:`tssbqs_pbt.minimize.minimize_trace`): shorter, still failing, a real
+kernel trace, deterministic; and ``search`` runs it after Hypothesis's shrinking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import attacks
+import pytest
+from scenario import Attack
+from toy_protocols import RaisingRegister
+from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
+
+from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.kernel import (
+    Deliver,
+    Drain,
+    Invoke,
+    Settle,
+    SystemConfig,
+    Trace,
+    World,
+    client,
+    read,
+    replay,
+    run_actions,
+    step,
+    write,
+)
+from tssbqs_pbt.minimize import minimize_trace
+from tssbqs_pbt.properties import Property, check_all
+from tssbqs_pbt.search import Budget, replay_counterexample, search
+
+
+def _hand_written(design: Design, script: Callable[[Attack], None], byzantine: int = 4) -> Attack:
+    attack = Attack(design, byzantine=byzantine)
+    script(attack)
+    attack.drain()
+    return attack
+
+
+def test_a_hand_written_attack_shrinks_to_a_shorter_trace_that_replays_and_still_fails() -> None:
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(sign_guard="NONE"))
+    attack = _hand_written(design, attacks.withheld_high_datum)
+    trace = Trace.of(attack.world)
+    assert {v.property for v in check_all(trace, signed_value=attack.protocol.signed_value)
+            if v.violated} >= {Property.CONSISTENCY}
+
+    done = minimize_trace(trace, attack.protocol, property=Property.CONSISTENCY,
+                          signed_value=attack.protocol.signed_value)
+
+    assert len(done.trace.steps) < len(trace.steps) // 4  # one delivery a step -> settles
+    assert done.verdict is not None and done.verdict.violated
+    assert done.verdict.property is Property.CONSISTENCY and done.fault is None
+    assert replay(done.trace, attack.protocol).steps == list(done.trace.steps)  # a real trace
+    again = minimize_trace(trace, attack.protocol, property=Property.CONSISTENCY,
+                           signed_value=attack.protocol.signed_value)
+    assert again.trace == done.trace and again.runs == done.runs  # deterministic
+    assert 0 < done.runs <= 400 and done.kernel_steps > 0
+
+
+def test_deliveries_find_their_message_after_earlier_actions_are_dropped() -> None:
+    """An unrelated operation first: dropping it renumbers every later message."""
+    design = Design(4, 1, 3, 4, FAMILY_C_OPTIONS)  # t = 4 > n - f: a write never completes
+    protocol = DesignProtocol(design)
+    config = design.config(byzantine={4})
+    world = World(protocol, config)
+    step(world, Invoke(client(2), read()))
+    step(world, Invoke(client(1), write("v1")))
+    for envelope in list(world.pool):  # one at a time, by number
+        if envelope.src == client(1):
+            step(world, Deliver(envelope.id))
+    step(world, Drain())
+    trace = Trace.of(world)
+
+    done = minimize_trace(trace, protocol, property=Property.AVAILABILITY)
+
+    actions = [s.action for s in done.trace.steps]
+    assert len(actions) == 2 and isinstance(actions[0], Invoke)  # one operation, then the drain
+    assert replay(done.trace, protocol).steps == list(done.trace.steps)
+
+
+def test_a_run_of_deliveries_becomes_one_settle_when_that_keeps_the_violation() -> None:
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(sign_guard="NONE"))
+    attack = _hand_written(design, attacks.withheld_high_datum)
+    done = minimize_trace(Trace.of(attack.world), attack.protocol,
+                          property=Property.CONSISTENCY,
+                          signed_value=attack.protocol.signed_value)
+    assert any(isinstance(s.action, Settle) for s in done.trace.steps)
+    assert not any(isinstance(a.action, Deliver) and isinstance(b.action, Deliver)
+                   for a, b in zip(done.trace.steps, done.trace.steps[1:], strict=False)) or \
+        done.cut
+
+
+def test_a_protocol_fault_is_kept_as_a_fault() -> None:
+    protocol = RaisingRegister()
+    config = SystemConfig(n=4, f=1, q=3, t=2, clients=2, byzantine=frozenset())
+    world = World(protocol, config)
+    step(world, Invoke(client(1), write("a")))
+    step(world, Settle())
+    step(world, Invoke(client(2), read()))
+    with pytest.raises(Exception, match="boom"):
+        step(world, Settle())
+    trace = Trace.of(world)
+
+    done = minimize_trace(trace, protocol, property=None)
+
+    assert done.verdict is None and done.fault is not None and "boom" in done.fault
+    assert [type(s.action) for s in done.trace.steps] == [Invoke, Settle]
+
+
+def test_bad_input_is_refused_with_the_fix() -> None:
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    protocol = DesignProtocol(design)
+    world = run_actions(protocol, design.config(byzantine={4}),
+                        [Invoke(client(1), write("v1")), Settle()])
+    with pytest.raises(InvalidArgument, match="does not show P1"):
+        minimize_trace(Trace.of(world), protocol, property=Property.CONSISTENCY)
+    with pytest.raises(InvalidArgument, match="max_runs=-1"):
+        minimize_trace(Trace.of(world), protocol, property=Property.CONSISTENCY, max_runs=-1)
+
+
+def test_no_runs_leaves_the_trace_as_it_was() -> None:
+    design = Design(4, 1, 3, 4, FAMILY_C_OPTIONS)
+    attack = _hand_written(design, attacks.silent_byzantine)
+    trace = Trace.of(attack.world)
+    done = minimize_trace(trace, attack.protocol, property=Property.AVAILABILITY, max_runs=0)
+    assert done.trace.steps == trace.steps and done.runs == 0 and done.cut
+
+
+@pytest.mark.search
+def test_search_runs_the_trace_pass_after_hypothesis(tmp_path: Path) -> None:
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(delegates="1"))
+    protocol = DesignProtocol(design)
+    config = design.config(byzantine={4})
+    plain = search(protocol, config, budget=Budget(200), seed=4, shrink_runs=30,
+                   minimize_runs=0)
+    passed = search(protocol, config, budget=Budget(200), seed=4, shrink_runs=30,
+                    save_dir=tmp_path)
+    assert plain.counterexample is not None and passed.counterexample is not None
+    assert plain.minimize_runs == 0 and passed.minimize_runs > 0
+    assert passed.counterexample.steps <= plain.counterexample.steps
+    assert passed.counterexample.property == plain.counterexample.property
+    assert passed.counterexample.path is not None
+    assert replay_counterexample(passed.counterexample.path).confirmed
+    with pytest.raises(InvalidArgument, match="minimize_runs=-2"):
+        search(protocol, config, budget=Budget(5), minimize_runs=-2)

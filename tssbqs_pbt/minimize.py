@@ -1,0 +1,283 @@
+"""Shrink a failing trace on its kernel actions, with no rule machine and no Hypothesis.
+
+Hypothesis shrinks the *choices* of a rule machine: a rule that is not needed becomes a no-op,
+but a rule that is needed keeps every kernel step it takes (B's honest step sends to every
+server, an exchange delivers every message in flight).  This pass works one level lower, on the
+trace's actions, and replays only the kernel (no strategies, no per-step invariants):
+
+- **delete**: drop a chunk of actions (halves, quarters, ... single actions), keeping the drop
+  when the replay still shows the violation;
+- **settle**: replace what happens between two invocations (deliveries and B's sends) by one
+  ``Settle`` (everything in flight, oldest first, B silent), and a run of single deliveries by
+  a ``Settle`` of as many messages.
+
+A delivery names its message by what it is (sender, destination, payload), not by its number,
+so it still finds its message after an earlier action is dropped; an action that no longer
+applies (its message was never sent, B no longer knows what it sent, the client is busy) is
+left out of the replay.  Every candidate starts from a copy of the world as the current best
+left it just before the first changed action (so a drop near the end costs a few steps), and
+the result is a genuine kernel trace: :func:`tssbqs_pbt.kernel.replay` re-runs it step for
+step.  Deterministic: one trace in, one trace out; ``max_runs`` bounds the kernel replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from tssbqs_pbt.errors import InvalidAction, InvalidArgument, ProtocolFault
+from tssbqs_pbt.kernel import (
+    Action,
+    Deliver,
+    Drain,
+    Invoke,
+    NodeProtocol,
+    Sent,
+    Settle,
+    Trace,
+    World,
+    step,
+)
+from tssbqs_pbt.kernel.node import Envelope
+from tssbqs_pbt.properties import (
+    Property,
+    SignedValue,
+    Verdict,
+    check_availability,
+    check_confidentiality,
+    check_consistency,
+)
+
+__all__ = ["Minimized", "minimize_trace"]
+
+
+@attrs.frozen
+class Minimized:
+    """What :func:`minimize_trace` made of a trace: the shortest failing trace it found."""
+
+    trace: Trace
+    verdict: Verdict | None  # the violated property's verdict on ``trace`` (None: a fault)
+    fault: str | None  # the protocol fault ``trace`` ends in (None: a property violation)
+    runs: int  # kernel replays of candidate traces
+    kernel_steps: int  # kernel steps those replays executed
+    cut: bool  # stopped at ``max_runs`` (the best trace so far is kept)
+
+
+@attrs.frozen
+class _Route:
+    """A delivery named by its message, not its number (numbers shift when actions drop)."""
+
+    src: Any
+    dst: Any
+    payload: Any
+
+
+_Portable = Action | _Route
+
+
+def minimize_trace(
+    trace: Trace,
+    protocol: NodeProtocol,
+    *,
+    property: Property | None,
+    signed_value: SignedValue | None = None,
+    world: Callable[[], World] | None = None,
+    max_runs: int = 400,
+) -> Minimized:
+    """The shortest trace this pass finds that still violates ``property``.
+
+    ``property`` is the property ``trace`` violates, or None for a protocol fault (a candidate
+    keeps it when the replay crashes the protocol).  ``world`` builds the empty world the trace
+    started from (same scheme and dealing); by default ``World(protocol, config)``.
+    """
+    if isinstance(max_runs, bool) or not isinstance(max_runs, int) or max_runs < 0:
+        raise InvalidArgument(f"max_runs={max_runs!r} must be a whole number >= 0")
+    empty = world() if world is not None else World(protocol, trace.header.config)
+    shrinker = _Shrinker(empty, property, signed_value, max_runs)
+    best = shrinker.start(_portable(trace))
+    if best is None:
+        raise InvalidArgument(
+            f"the trace does not show {property.value if property else 'a protocol fault'} "
+            "when replayed; minimize only a failing trace of this protocol"
+        )
+    return shrinker.run()
+
+
+class _Shrinker:
+    def __init__(self, empty: World, target: Property | None,
+                 signed_value: SignedValue | None, max_runs: int) -> None:
+        self.empty = empty
+        self.target = target
+        self.signed_value = signed_value
+        self.max_runs = max_runs
+        self.runs = 0
+        self.steps = 0
+        self.cut = False
+        self.best: list[_Portable] = []
+        self.snapshots: list[World] = []  # snapshots[i]: the world after best[:i]
+        self.trace: Trace | None = None
+        self.verdict: Verdict | None = None
+        self.fault: str | None = None
+
+    def start(self, actions: list[_Portable]) -> Trace | None:
+        world, _ = self._play(self.empty.copy(), actions, keep=True)
+        if world is None:
+            return None
+        return self.trace
+
+    def run(self) -> Minimized:
+        changed = True
+        while changed and not self.cut:
+            changed = self._segments() | self._settles() | self._deletions()
+        assert self.trace is not None
+        return Minimized(self.trace, self.verdict, self.fault, self.runs, self.steps, self.cut)
+
+    # -- passes --------------------------------------------------------------------------------
+    def _deletions(self) -> bool:
+        """Drop chunks of actions, halving the chunk size; last chunks first (cheapest).
+        Chunks of one size do not overlap, so a round costs about twice the trace's length."""
+        changed = False
+        size = max(1, len(self.best) // 2)
+        while size >= 1 and not self.cut:
+            end = len(self.best)
+            while end - size >= 0 and not self.cut:
+                start = end - size
+                if self._try(start, end, []):
+                    changed = True
+                    end = min(start, len(self.best))
+                else:
+                    end -= size
+            size //= 2
+        return changed
+
+    def _segments(self) -> bool:
+        """Replace each stretch between invocations (two or more actions) by one settle."""
+        changed = False
+        i = len(self.best) - 1
+        while i >= 0 and not self.cut:
+            if isinstance(self.best[i], (Invoke, Drain)):
+                i -= 1
+                continue
+            start = i
+            while start > 0 and not isinstance(self.best[start - 1], (Invoke, Drain)):
+                start -= 1
+            if i + 1 - start >= 2 and self._try(start, i + 1, [Settle()]):
+                changed = True
+            i = start - 1
+        return changed
+
+    def _settles(self) -> bool:
+        """Replace each run of two or more single deliveries by one oldest-first settle."""
+        changed = False
+        i = len(self.best) - 1
+        while i >= 0 and not self.cut:
+            if not isinstance(self.best[i], _Route):
+                i -= 1
+                continue
+            start = i
+            while start > 0 and isinstance(self.best[start - 1], _Route):
+                start -= 1
+            count = i + 1 - start
+            if count >= 2 and self._try(start, i + 1, [Settle(count)]):
+                changed = True
+            i = start - 1
+        return changed
+
+    # -- replays -------------------------------------------------------------------------------
+    def _try(self, start: int, end: int, insert: Sequence[_Portable]) -> bool:
+        """Replace best[start:end] by ``insert``; keep it if the violation stays."""
+        if self.runs >= self.max_runs:
+            self.cut = True
+            return False
+        self.runs += 1
+        candidate = [*insert, *self.best[end:]]
+        world, _ = self._play(self.snapshots[start].copy(), candidate, keep=False)
+        if world is None:
+            return False
+        if len(world.steps) >= len(self.best):
+            return False  # (no shorter: every dropped action came back as a skip's neighbour)
+        # rebuild the snapshots of the new best from the unchanged prefix on
+        prefix = self.best[:start]
+        self.snapshots = self.snapshots[: start + 1]
+        self._play(self.snapshots[start].copy(), candidate, keep=True, prefix=prefix)
+        return True
+
+    def _play(self, world: World, actions: Sequence[_Portable], *, keep: bool,
+              prefix: Sequence[_Portable] = ()) -> tuple[World | None, int]:
+        """Run ``actions`` on ``world`` (skipping what no longer applies); the world if the
+        violation shows.  ``keep``: make the result the new best, with its snapshots."""
+        played: list[_Portable] = list(prefix)
+        snapshots = self.snapshots if keep else []
+        if keep and not snapshots:
+            snapshots.append(world.copy())
+        skipped = 0
+        fault: str | None = None
+        for portable in actions:
+            action = _resolve(world, portable)
+            if action is None:
+                skipped += 1
+                continue
+            try:
+                step(world, action)
+            except InvalidAction:
+                skipped += 1
+                continue
+            except ProtocolFault as crash:
+                fault = str(crash)
+                played.append(portable)
+                break
+            self.steps += 1
+            played.append(portable)
+            if keep:
+                snapshots.append(world.copy())
+        trace = Trace.of(world)
+        verdict = self._judge(trace, fault)
+        if verdict is False:
+            return None, skipped
+        if keep:
+            self.best = played
+            self.trace = trace
+            self.verdict = verdict if verdict is not True else None
+            self.fault = fault
+        return world, skipped
+
+    def _judge(self, trace: Trace, fault: str | None) -> Verdict | bool:
+        """The target's verdict when it is violated (True: the target fault); else False."""
+        if self.target is None or fault is not None:
+            return self.target is None and fault is not None
+        if self.target is Property.CONSISTENCY:
+            verdict = check_consistency(trace.history())
+        elif self.target is Property.AVAILABILITY:
+            verdict = check_availability(trace)
+        else:
+            verdict = check_confidentiality(trace, self.signed_value)
+        return verdict if verdict.violated else False
+
+
+def _portable(trace: Trace) -> list[_Portable]:
+    """The trace's actions with every delivery named by its message."""
+    sent: dict[int, Envelope] = {}
+    actions: list[_Portable] = []
+    for record in trace.steps:
+        action = record.action
+        if isinstance(action, Deliver) and action.msg_id in sent:
+            envelope = sent[action.msg_id]
+            actions.append(_Route(envelope.src, envelope.dst, envelope.payload))
+        else:
+            actions.append(action)
+        for event in record.events:
+            if isinstance(event, Sent):
+                sent[event.envelope.id] = event.envelope
+    return actions
+
+
+def _resolve(world: World, portable: _Portable) -> Action | None:
+    if not isinstance(portable, _Route):
+        return portable
+    for envelope in world.pool:
+        if envelope.dst == portable.dst and envelope.src == portable.src \
+                and envelope.payload == portable.payload:
+            return Deliver(envelope.id)
+    return None
