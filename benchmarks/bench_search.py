@@ -54,7 +54,7 @@ from scenario import Attack  # noqa: E402
 SCRIPTS = {
     "t=1": (attacks.forge_alone, 4),
     "t=4": (attacks.silent_byzantine, 4),
-    "DELEGATES=1": (attacks.silent_byzantine, 1),
+    "DELEGATES=1": (attacks.silent_later_delegate, 4),  # B = S4, as in every search
     "SIGN_GUARD=NONE": (attacks.withheld_high_datum, 4),
     "TS_SOURCE=SERVER_LOCAL t=2": (attacks.lagging_signer, 4),
     "SIGN_GUARD=LOCAL t=2": (attacks.withheld_high_datum, 4),

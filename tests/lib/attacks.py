@@ -60,6 +60,15 @@ def silent_byzantine(a: Attack) -> None:
     a.run()
 
 
+def silent_later_delegate(a: Attack) -> None:
+    """A4 with B = S4: C3's first operation goes to S3 alone and completes; its second goes to
+    S4 alone, which never answers."""
+    a.silent = True
+    a.invoke(3, write("v1"))
+    a.run()
+    a.invoke(3, write("v2"))
+
+
 def small_quorum(a: Attack) -> None:
     """A3: v1 completes at {S1, B}; a read at {S2, B} with B lying misses it."""
     a.blocked = {S2, S3}

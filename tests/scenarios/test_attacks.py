@@ -30,6 +30,7 @@ BROKEN: list[tuple[str, Script, Design, int, set[str]]] = [
     ("A2 t>n-f", attacks.silent_byzantine, c_with(t=4), 4, {"P2"}),
     ("A3 q too small", attacks.small_quorum, c_with(q=2), 4, {"P1"}),
     ("A4 DELEGATES=1", attacks.silent_byzantine, c_with(delegates="ONE"), 1, {"P2"}),
+    ("A4 DELEGATES=1 B=S4", attacks.silent_later_delegate, c_with(delegates="ONE"), 4, {"P2"}),
     ("A5 SIGN_GUARD=NONE t=2", attacks.withheld_high_datum, c_with(sign_guard="NONE"), 4,
      {"P1"}),
     ("A5 SIGN_GUARD=NONE t=3", attacks.withheld_high_datum,
