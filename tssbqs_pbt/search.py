@@ -33,7 +33,13 @@ from hypothesis.stateful import (
 )
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.errors import InvalidArgument, ProtocolFault, ReplayError, TraceFormatError
+from tssbqs_pbt.errors import (
+    InvalidArgument,
+    ProtocolFault,
+    ReplayError,
+    TraceFormatError,
+    TssbqsError,
+)
 from tssbqs_pbt.kernel import (
     TRACE_FORMAT,
     SystemConfig,
@@ -376,10 +382,15 @@ def _shrink_limit(seconds: float | None, count: int | None, runs: int | None = N
 def _minimize(found: Counterexample, protocol: StorageProtocol, config: SystemConfig,
               scheme: ThresholdScheme | None, signed_value: SignedValue | None,
               runs: int) -> _Minimized:
-    """Hypothesis's counterexample shrunk further on its kernel actions."""
+    """Hypothesis's counterexample shrunk further on its kernel actions; Hypothesis's own when
+    the pass cannot re-run it (a found counterexample is never lost to the pass)."""
     target = None if found.verdict is None else found.verdict.property
-    done = minimize_trace(found.trace, protocol, property=target, signed_value=signed_value,
-                          world=lambda: World(protocol, config, scheme=scheme), max_runs=runs)
+    try:
+        done = minimize_trace(found.trace, protocol, property=target, signed_value=signed_value,
+                              world=lambda: World(protocol, config, scheme=scheme),
+                              max_runs=runs)
+    except TssbqsError:
+        return _Minimized(found, 0, 0, False)
     if done.verdict is not None:
         clause = done.verdict.violations[0].clause.value if done.verdict.violations else "?"
         better = attrs.evolve(found, trace=done.trace, verdict=done.verdict, clause=clause)

@@ -146,3 +146,21 @@ def test_search_runs_the_trace_pass_after_hypothesis(tmp_path: Path) -> None:
     assert replay_counterexample(passed.counterexample.path).confirmed
     with pytest.raises(InvalidArgument, match="minimize_runs=-2"):
         search(protocol, config, budget=Budget(5), minimize_runs=-2)
+
+
+@pytest.mark.search
+def test_a_trace_pass_that_cannot_rerun_the_trace_keeps_hypothesis_s_counterexample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tssbqs_pbt.search as search_module
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise InvalidArgument("the trace does not show P2 when replayed")
+
+    monkeypatch.setattr(search_module, "minimize_trace", refuse)
+    design = Design(4, 1, 3, 4, FAMILY_C_OPTIONS)
+    result = search(DesignProtocol(design), design.config(byzantine={4}), budget=Budget(50),
+                    seed=1, shrink_runs=10, save_dir=tmp_path)
+    found = result.counterexample
+    assert found is not None and found.path is not None and result.minimize_runs == 0
+    assert replay_counterexample(found.path).confirmed
