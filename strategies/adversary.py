@@ -265,6 +265,28 @@ class Adversary:
         # coherent plants first: the object's values already appear elsewhere in the message
         return tuple(sorted(out, key=lambda t: not self._coherent(t[0], t[2])))
 
+    def releases(self) -> tuple[Any, ...]:
+        """B's last act: every signed object it kept to itself, put in place of an older
+        version of the same thing (same values) in the newest held message of each kind a
+        correct process sent it (a store, a request); objects with no such place go where
+        their values appear at all.  (Withhold-and-release: what B kept is worth most once
+        later operations have completed.)"""
+        withheld = self.withheld()
+        if not withheld:
+            return ()
+        received = {type(e.payload) for e in self.world.knowledge.received}
+        chosen: dict[tuple[type, frozenset[bytes]], tuple[bool, Any]] = {}
+        targets = reversed(self.plant_targets())  # newest held messages first (stable sort)
+        for message, position, obj in sorted(targets, key=lambda t: not self._coherent(*t[::2])):
+            content = frozenset(_signed_content(obj) & withheld)
+            if not content or type(message) not in received:
+                continue
+            same = self.primary_values(_get(message, position.path)) == self.primary_values(obj)
+            key = (type(message), content)
+            if key not in chosen or (same and not chosen[key][0]):
+                chosen[key] = (same, self.mutate(message, position, obj))
+        return tuple(dict.fromkeys(m for _, m in chosen.values()))
+
     def _coherent(self, message: Any, obj: Any) -> bool:
         values = self._values(obj)
         return bool(values) and values <= self._values(message)

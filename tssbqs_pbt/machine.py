@@ -1,9 +1,12 @@
 """The rule machine: one ``RuleBasedStateMachine`` per (protocol, configuration, tactic).
 
 Rules start client operations and take adversary actions; the P1 and P3 invariants are checked
-after every rule, and the teardown drains the network (the adversary stops, Byzantine servers
-fall silent) and checks P2.  Every rule is a few kernel steps, all recorded in the world's trace,
-so a counterexample replays without Hypothesis (:func:`tssbqs_pbt.kernel.replay`).
+after every rule.  The teardown ends the attack: B's last act releases every signed object it
+kept to itself (withhold and release), the network drains (the adversary stops, Byzantine
+servers fall silent), an idle correct client reads once more (Jepsen's final read: what the
+servers hold now), the network drains again, and P2 (and P1, P3) are checked.  Every rule is
+a few kernel steps, all recorded in the world's trace, so a counterexample replays without
+Hypothesis (:func:`tssbqs_pbt.kernel.replay`).
 
 Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
 
@@ -357,9 +360,20 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 self.setup.on_example(self.world)
             if not self.world.steps or self.failed:
                 return  # (after a failure the run is a counterexample already: no drain)
+            if self.adversary is not None:  # B's last act: it releases what it kept
+                for payload in self.adversary.releases():
+                    for dst in self.setup.config.correct_servers:
+                        self._b_send(dst, payload)
             self._step(Drain(self.setup.drain_bound))
+            idle = self._idle()
+            if idle and self.world.history:
+                # a final read once the network has healed (as Jepsen does): what the
+                # servers now hold is what later reads would return
+                self._step(Invoke(idle[0], read()))
+                self._step(Drain(self.setup.drain_bound))
             self._check(check_availability(Trace.of(self.world)))
             self._check(check_consistency(self.world.history))
+            self._check(check_confidentiality(Trace.of(self.world), self.setup.signed_value))
 
         # -- helpers ---------------------------------------------------------------------------
         def _step(self, action: Any) -> None:

@@ -95,3 +95,40 @@ def test_a9_released_to_one_server_then_that_server_lags() -> None:
         # a read; the lag moves (3), to S1 (uniform pick, index 1 = S1); B honest
         m.invoke(data=Script(0, False, 3, 3, 1, HONEST))
         m.safe()
+
+
+def _sign_high_for_first_request(m: Any) -> None:
+    """B asks every correct server to sign the first write's value at a timestamp above all it
+    has seen (kind SignDatum; the second-newest client request; the invented timestamp; no
+    evidence; to every correct server)."""
+    from tssbqs_pbt.protocols.messages import SignDatum
+
+    kinds = synthesisable(m.adversary)
+    m.synthesise(data=Script(kinds.index(SignDatum), 3, 1, 0, 0, 0, 0, -1))
+    m.safe()
+
+
+def test_a5_b_releases_what_it_kept_and_the_final_read_sees_it() -> None:
+    # SIGN_GUARD=NONE: after two writes, B gets <v1, high ts> signed and keeps it; its last act
+    # releases it in place of v1's older datum, and the read after the drain returns v1
+    m = lag_machine(sign_guard="NONE")
+    m.start(warmup=2, data=Script(None))
+    _sign_high_for_first_request(m)
+    released = m.adversary.releases()
+    stores = [r for r in released if type(r).__name__ == "Store"]
+    assert len(stores) == 1
+    assert stores[0].request.body.value == stores[0].datum.value == "v1"
+    assert stores[0].datum.ts > (2, 2)
+    with pytest.raises(PropertyViolated, match="P1") as caught:
+        m.teardown()
+    kinds = [type(s.action).__name__ for s in caught.value.trace.steps]
+    assert kinds[-3:] == ["Drain", "Invoke", "Drain"], "the final read follows the drain"
+
+
+def test_family_c_leaves_nothing_to_release() -> None:
+    # SIGN_GUARD=EVIDENCE: no correct server signs <v1, high ts> without a basis that pins it
+    m = lag_machine()
+    m.start(warmup=2, data=Script(None))
+    _sign_high_for_first_request(m)
+    assert m.adversary.releases() == ()
+    m.teardown()
