@@ -366,14 +366,16 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                     for dst in self.setup.config.correct_servers:
                         self._b_send(dst, payload)
             self._step(Drain(self.setup.drain_bound))
+            self._check(check_availability(Trace.of(self.world)))
+            self.safe()
             idle = self._idle()
             if idle and self.world.history:
                 # a final read once the network has healed (as Jepsen does): what the
                 # servers now hold is what later reads would return
                 self._step(Invoke(idle[0], read()))
                 self._step(Drain(self.setup.drain_bound))
-            self._check(check_availability(Trace.of(self.world)))
-            self.safe()
+                self._check(check_availability(Trace.of(self.world)))
+                self.safe()
 
         # -- helpers ---------------------------------------------------------------------------
         def _step(self, action: Any) -> None:
