@@ -545,7 +545,3 @@ def _get(obj: Any, path: tuple[str, ...]) -> Any:
     for name in path:
         obj = getattr(obj, name)
     return obj
-
-
-def property_of(error: PropertyViolated) -> Property:
-    return error.verdict.property
