@@ -268,9 +268,9 @@ class Adversary:
     def releases(self) -> tuple[Any, ...]:
         """B's last act: every signed object it kept to itself, put in place of an older
         version of the same thing (same values) in the newest held message of each kind a
-        correct process sent it (a store, a request); objects with no such place go where
-        their values appear at all.  (Withhold-and-release: what B kept is worth most once
-        later operations have completed.)"""
+        correct process sent it (a store, a request); with no such place, where its values
+        appear at all; else in the newest message of that kind.  (Withhold-and-release: what
+        B kept is worth most once later operations have completed.)"""
         withheld = self.withheld()
         if not withheld:
             return ()
