@@ -53,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="Hypothesis example database (default: DIR/hypothesis-db)")
     sweep.add_argument("--shrink-runs", type=int, default=None, metavar="N",
                        help="bound on shrinking one counterexample, in machine runs (default "
-                       "350, ~5 s at n=4; a count, so a seed gives the same sweep on any "
+                       "120, ~3 s at n=4; a count, so a seed gives the same sweep on any "
                        "machine; the result records when the bound cut shrinking short)")
     sweep.add_argument("--window", type=int, default=None, metavar="N",
                        help="task p is offered the schedules learned from tasks before p - N "

@@ -27,7 +27,7 @@ from tssbqs_pbt.report.prose import headline
 from tssbqs_pbt.report.regression import python_identifier, render_regression_test
 from tssbqs_pbt.report.steps import render_steps
 from tssbqs_pbt.report.svg import render_svg
-from tssbqs_pbt.report.timeline import build_timeline
+from tssbqs_pbt.report.timeline import Timeline, build_timeline
 
 __all__ = ["ReportFiles", "report_stem", "write_report"]
 
@@ -65,23 +65,23 @@ def write_report(
         svg=folder / f"{stem}.svg",
         test=folder / f"test_{stem}.py",
     )
-    chart = render_mermaid(trace, verdict)
-    _write_atomic(files.steps, _markdown(trace, verdict, Path(replay_path), files, chart))
+    timeline = build_timeline(trace, verdict)  # once for the three renderings
+    chart = render_mermaid(trace, verdict, timeline=timeline)
+    _write_atomic(files.steps, _markdown(trace, timeline, Path(replay_path), files, chart))
     _write_atomic(files.mermaid, chart)
-    _write_atomic(files.svg, render_svg(trace, verdict))
+    _write_atomic(files.svg, render_svg(trace, verdict, timeline=timeline))
     _write_atomic(files.test, render_regression_test(replay_path, name=stem, test_dir=folder))
     return files
 
 
-def _markdown(
-    trace: Trace, verdict: Verdict | None, replay: Path, files: ReportFiles, chart: str
-) -> str:
-    title = headline(build_timeline(trace, verdict))
+def _markdown(trace: Trace, timeline: Timeline, replay: Path, files: ReportFiles,
+              chart: str) -> str:
+    title = headline(timeline)
     return (
         f"# Counterexample: {title}\n\n"
         f"Replay file: `{replay.name}`; regression test: `{files.test.name}`; chart as SVG: "
         f"[{files.svg.name}]({files.svg.name}).\n\n"
-        f"{render_steps(trace, verdict)}\n"
+        f"{render_steps(trace, timeline.verdict, timeline=timeline)}\n"
         "### Sequence chart\n\n"
         f"```mermaid\n{chart}```\n"
     )

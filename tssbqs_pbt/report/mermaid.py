@@ -45,10 +45,12 @@ def escape_mermaid(text: str) -> str:
 
 
 def render_mermaid(
-    trace: Trace, verdict: Verdict | None = None, *, max_arrows: int = DEFAULT_MAX_ARROWS
+    trace: Trace, verdict: Verdict | None = None, *, max_arrows: int = DEFAULT_MAX_ARROWS,
+    timeline: Timeline | None = None,
 ) -> str:
-    """A Mermaid sequence diagram of ``trace``, the violation of ``verdict`` highlighted."""
-    timeline = build_timeline(trace, verdict)
+    """A Mermaid sequence diagram of ``trace``, the violation of ``verdict`` highlighted
+    (``timeline``: the one already built of them, not built again)."""
+    timeline = timeline or build_timeline(trace, verdict)
     limit = max_arrows
     while True:
         text = _render(timeline, chart_rows(timeline, limit))

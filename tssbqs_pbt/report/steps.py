@@ -45,9 +45,11 @@ _SUB_ITEMS = 25  # notable events listed under a drain or settle step
 _IN_FLIGHT_SHOWN = 12
 
 
-def render_steps(trace: Trace, verdict: Verdict | None = None) -> str:
-    """The step report of ``trace`` (Markdown): a run summary, numbered steps, the verdict."""
-    timeline = build_timeline(trace, verdict)
+def render_steps(trace: Trace, verdict: Verdict | None = None, *,
+                 timeline: Timeline | None = None) -> str:
+    """The step report of ``trace`` (Markdown): a run summary, numbered steps, the verdict
+    (``timeline``: the one already built of them, not built again)."""
+    timeline = timeline or build_timeline(trace, verdict)
     lines = [run_summary(timeline), "", "### Steps", ""]
     if timeline.focus == 0:
         lines.append("0. ⚠ before any step: the configuration itself breaks the property")

@@ -43,10 +43,12 @@ _NOTE_FILL = {
 
 
 def render_svg(
-    trace: Trace, verdict: Verdict | None = None, *, max_arrows: int = DEFAULT_MAX_ARROWS
+    trace: Trace, verdict: Verdict | None = None, *, max_arrows: int = DEFAULT_MAX_ARROWS,
+    timeline: Timeline | None = None,
 ) -> str:
-    """A standalone SVG document charting ``trace``, the violation of ``verdict`` highlighted."""
-    timeline = build_timeline(trace, verdict)
+    """A standalone SVG document charting ``trace``, the violation of ``verdict`` highlighted
+    (``timeline``: the one already built of them, not built again)."""
+    timeline = timeline or build_timeline(trace, verdict)
     rows = chart_rows(timeline, max_arrows)
     nodes = timeline.nodes
     lane_x = {node: _MARGIN + _LANE // 2 + i * _LANE for i, node in enumerate(nodes)}

@@ -49,7 +49,7 @@ class Task:
     candidates: tuple[LibraryEntry, ...] = ()
     out_dir: str = "tssbqs-sweep"
     example_db: str | None = None
-    shrink_runs: int = 350  # machine runs of shrinking (a count: the same on any machine)
+    shrink_runs: int = 120  # machine runs of shrinking (a count: the same on any machine)
     reuse_only: bool = False  # the closing pass: only replay the offered schedules
     #: an alias's representative's replay file (relative to ``out_dir``): re-run it first
     replay_from: str | None = None
