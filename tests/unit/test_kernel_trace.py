@@ -105,3 +105,16 @@ def test_corrupt_trace_files_give_clear_errors(tmp_path: Path, mutate, fragment:
 def test_missing_trace_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(TraceFormatError, match="does not exist"):
         load_trace(tmp_path / "nope.json", ToyRegister())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [('"$":"Store"', '"$":"Stroe"', r"unknown type 'Stroe' at \$\.steps\[\d+\]\."),
+     ('"msg_id":', '"msg_idx":', r"malformed value at \$\.steps\[\d+\]\.")],
+)
+def test_a_corrupt_value_is_named_by_its_json_path(tmp_path: Path, old: str, new: str,
+                                                  fragment: str) -> None:
+    # the decoder's fast pass builds no paths; on a problem it decodes again to name the place
+    path = _write(tmp_path, trace_json(2).replace(old, new, 1))
+    with pytest.raises(TraceFormatError, match=fragment):
+        load_trace(path, ToyRegister())
