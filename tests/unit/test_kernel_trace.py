@@ -118,3 +118,16 @@ def test_a_corrupt_value_is_named_by_its_json_path(tmp_path: Path, old: str, new
     path = _write(tmp_path, trace_json(2).replace(old, new, 1))
     with pytest.raises(TraceFormatError, match=fragment):
         load_trace(path, ToyRegister())
+
+
+def test_node_names_parse_the_same_the_second_time_and_bad_ones_never() -> None:
+    # parse_node keeps the nodes it parsed (a trace file names a few nodes thousands of times)
+    from tssbqs_pbt.errors import InvalidArgument
+    from tssbqs_pbt.kernel.ids import NodeId, parse_node
+
+    assert parse_node("S3") == parse_node("S3") == NodeId("S", 3)
+    assert parse_node("C12") == NodeId("C", 12)
+    for bad in ("S0", "S01", "X1", "s1", 3, "S1 "):
+        for _ in range(2):
+            with pytest.raises(InvalidArgument, match="is not a node name"):
+                parse_node(bad)  # type: ignore[arg-type]

@@ -124,10 +124,37 @@ def encode(value: Any) -> Any:
 
 def decode(data: Any, registry: TypeRegistry, where: str = "$") -> Any:
     """The value that :func:`encode` turned into ``data``; errors name the JSON path."""
+    try:
+        return _decode_fast(data, registry)
+    except Exception:  # decode again, naming paths, to say where (and what) is wrong
+        return _decode(data, registry, where)
+
+
+def _decode_fast(data: Any, registry: TypeRegistry) -> Any:
+    """:func:`decode` without building a JSON path per value (a replay decodes a whole trace);
+    any problem raises, and :func:`decode` then finds and names it."""
     if data is None or isinstance(data, (str, bool, int)):
         return data
     if isinstance(data, list):
-        return tuple(decode(v, registry, f"{where}[{i}]") for i, v in enumerate(data))
+        return tuple([_decode_fast(v, registry) for v in data])
+    if "$node" in data:  # (the same order of tests as the path-naming decoder)
+        return parse_node(data["$node"])
+    if "$bytes" in data:
+        return bytes.fromhex(data["$bytes"])
+    if "$set" in data:
+        return frozenset([_decode_fast(v, registry) for v in data["$set"]])
+    if "$enum" in data:
+        cls_name, _, member = data["$enum"].partition(".")
+        return registry.lookup(cls_name, "")[member]  # type: ignore[index]
+    cls = registry.lookup(data["$"], "")
+    return cls(**{k: _decode_fast(v, registry) for k, v in data.items() if k != "$"})
+
+
+def _decode(data: Any, registry: TypeRegistry, where: str) -> Any:
+    if data is None or isinstance(data, (str, bool, int)):
+        return data
+    if isinstance(data, list):
+        return tuple(_decode(v, registry, f"{where}[{i}]") for i, v in enumerate(data))
     if not isinstance(data, dict):
         raise TraceFormatError(f"unexpected JSON value {data!r} at {where}")
     try:
@@ -136,13 +163,13 @@ def decode(data: Any, registry: TypeRegistry, where: str = "$") -> Any:
         if "$bytes" in data:
             return bytes.fromhex(data["$bytes"])
         if "$set" in data:
-            return frozenset(decode(v, registry, f"{where}.$set") for v in data["$set"])
+            return frozenset(_decode(v, registry, f"{where}.$set") for v in data["$set"])
         if "$enum" in data:
             cls_name, _, member = str(data["$enum"]).partition(".")
             return registry.lookup(cls_name, where)[member]  # type: ignore[index]
         cls = registry.lookup(str(data["$"]), where)
         kwargs = {
-            k: decode(v, registry, f"{where}.{k}") for k, v in data.items() if k != "$"
+            k: _decode(v, registry, f"{where}.{k}") for k, v in data.items() if k != "$"
         }
         return cls(**kwargs)
     except TraceFormatError:

@@ -55,10 +55,19 @@ def client(index: int) -> NodeId:
 
 def parse_node(text: str) -> NodeId:
     """``"S3"`` -> ``NodeId("S", 3)``; a clear error for anything else."""
+    found = _PARSED.get(text) if isinstance(text, str) else None
+    if found is not None:  # (a trace file names the same few nodes thousands of times)
+        return found
     match = _NODE_RE.match(text) if isinstance(text, str) else None
     if match is None:
         raise InvalidArgument(f"{text!r} is not a node name; write S<i> or C<i>, e.g. 'S1', 'C2'")
-    return NodeId(match.group(1), int(match.group(2)))
+    node = NodeId(match.group(1), int(match.group(2)))
+    if len(_PARSED) < 1024:
+        _PARSED[text] = node
+    return node
+
+
+_PARSED: dict[str, NodeId] = {}
 
 
 @attrs.frozen(order=True, cache_hash=True, repr=False)
