@@ -32,10 +32,6 @@ _CLASS_CHECKS: dict[type, Check] = {}
 # keeps the object alive, so its id cannot be reused while the entry exists)
 _SEEN: dict[int, tuple[Any, bool]] = {}
 _SEEN_MAX = 4096
-# the same for nested objects found well-formed (signed data travel on inside later messages):
-# id -> (object, the deepest depth it was found well-formed at; it is so at any shallower one)
-_NESTED_OK: dict[int, tuple[Any, int]] = {}
-_NESTED_MAX = 16384
 
 
 def well_formed(value: Any, annotation: Any = Any, depth: int = 0) -> bool:
@@ -94,19 +90,11 @@ def _any(value: Any, depth: int) -> bool:
 
 
 def _fields_ok(value: Any, depth: int) -> bool:
-    seen = _NESTED_OK.get(id(value))
-    if seen is not None and seen[0] is value and depth <= seen[1]:
-        return True
     cls = type(value)
     check = _CLASS_CHECKS.get(cls)
     if check is None:
         check = _CLASS_CHECKS[cls] = _compile_fields(cls)
-    if not check(value, depth):
-        return False
-    if len(_NESTED_OK) >= _NESTED_MAX:
-        _NESTED_OK.clear()
-    _NESTED_OK[id(value)] = (value, depth)
-    return True
+    return check(value, depth)
 
 
 def _compile_fields(cls: type) -> Check:

@@ -459,23 +459,9 @@ _PRIORITY = (FieldRole.TIMESTAMP, FieldRole.DATA, FieldRole.VALUE, FieldRole.OPE
 _NOTHING = object()
 
 
-# the answers for the latest payloads, by identity (values are frozen; the entry keeps the
-# object alive, so its id is not reused while the entry exists): a message is asked about again
-# and again as B syncs, plants and releases
-_CONTENT: dict[int, tuple[Any, frozenset[bytes]]] = {}
-_CONTENT_MAX = 8192
-
-
-def _signed_content(payload: Any) -> frozenset[bytes]:
+def _signed_content(payload: Any) -> set[bytes]:
     """The content of every service signature inside ``payload``."""
-    seen = _CONTENT.get(id(payload))
-    if seen is not None and seen[0] is payload:
-        return seen[1]
-    content = frozenset(o.msg for o in walk(payload) if isinstance(o, Signature))
-    if len(_CONTENT) >= _CONTENT_MAX:
-        _CONTENT.clear()
-    _CONTENT[id(payload)] = (payload, content)
-    return content
+    return {o.msg for o in walk(payload) if isinstance(o, Signature)}
 
 
 @functools.cache

@@ -50,7 +50,8 @@ def render_mermaid(
 ) -> str:
     """A Mermaid sequence diagram of ``trace``, the violation of ``verdict`` highlighted
     (``timeline``: the one already built of them, not built again)."""
-    timeline = timeline or build_timeline(trace, verdict)
+    if timeline is None:
+        timeline = build_timeline(trace, verdict)
     limit = max_arrows
     while True:
         text = _render(timeline, chart_rows(timeline, limit))

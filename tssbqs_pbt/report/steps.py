@@ -49,7 +49,8 @@ def render_steps(trace: Trace, verdict: Verdict | None = None, *,
                  timeline: Timeline | None = None) -> str:
     """The step report of ``trace`` (Markdown): a run summary, numbered steps, the verdict
     (``timeline``: the one already built of them, not built again)."""
-    timeline = timeline or build_timeline(trace, verdict)
+    if timeline is None:
+        timeline = build_timeline(trace, verdict)
     lines = [run_summary(timeline), "", "### Steps", ""]
     if timeline.focus == 0:
         lines.append("0. ⚠ before any step: the configuration itself breaks the property")

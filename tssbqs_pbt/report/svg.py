@@ -48,7 +48,8 @@ def render_svg(
 ) -> str:
     """A standalone SVG document charting ``trace``, the violation of ``verdict`` highlighted
     (``timeline``: the one already built of them, not built again)."""
-    timeline = timeline or build_timeline(trace, verdict)
+    if timeline is None:
+        timeline = build_timeline(trace, verdict)
     rows = chart_rows(timeline, max_arrows)
     nodes = timeline.nodes
     lane_x = {node: _MARGIN + _LANE // 2 + i * _LANE for i, node in enumerate(nodes)}
