@@ -42,6 +42,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidAction, ProtocolFault
+from tssbqs_pbt.exchanges import NetworkMixin
 from tssbqs_pbt.kernel import (
     ByzantineSend,
     Deliver,
@@ -63,11 +64,10 @@ from tssbqs_pbt.properties import (
     check_confidentiality,
     check_consistency,
 )
-from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
+from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
 from tssbqs_pbt.strategies.draws import NETWORK_MODES, pick
 from tssbqs_pbt.strategies.synthesis import (
-    answers,
     build,
     coherent_first,
     field_pools,
@@ -137,7 +137,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
     coarse = tactic is Tactic.COARSE
     lag = tactic is Tactic.LAG
 
-    class ProtocolMachine(RuleBasedStateMachine):
+    class ProtocolMachine(NetworkMixin, RuleBasedStateMachine):
         setup: SearchSetup
 
         def __init__(self) -> None:
@@ -154,6 +154,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
             self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
             self.failed = False  # a property failed (or the protocol crashed) in this run
+            self.kept: dict[Any, None] = {}  # what B kept to itself in a LAG exchange, in order
 
         # -- set-up ------------------------------------------------------------------------
         @initialize(warmup=st.integers(0, 2 if coarse or lag else 0), data=st.data())
@@ -179,7 +180,9 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self._invoke(idle[who].index - 1, is_write=is_write)
             if lag:
                 # the network waits, runs with B silent, with B following the protocol, or the
-                # same but B keeps every message of one kind to itself (NETWORK_MODES: the odds)
+                # same but B keeps every message of one kind to itself, or what carries a
+                # signature it alone holds, or tells that to one correct server only (which
+                # the network then delays): NETWORK_MODES holds the odds
                 modes = len(NETWORK_MODES) if self.byzantine else 2
                 mode = NETWORK_MODES[data.draw(st.integers(0, modes - 1), label="network")]
                 if mode != "wait":
@@ -187,7 +190,8 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                     if mode == "keep":
                         kinds = self._kinds()
                         kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
-                    self._exchange(honest=mode != "silent", keep=kept)
+                    self._exchange(honest=mode != "silent", keep=kept,
+                                   withhold=mode if mode.startswith("withhold") else None)
 
         if not lag:
             # -- the network -----------------------------------------------------------------
@@ -332,6 +336,23 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                     self._b_send(dst, message)
                 self._hand_over(before)
 
+            @precondition(lambda self: bool(self.kept))
+            @rule(data=st.data())
+            def release(self, data: st.DataObject) -> None:
+                """B sends a message it kept (newest first) to one correct server, which the
+                network may delay from then on: that server alone has it."""
+                kept = list(reversed(self.kept))
+                message = kept[pick(data, len(kept), "release")]
+                servers = [s for s in self.setup.config.correct_servers if s not in self.lagging]
+                if not servers:
+                    return
+                dst = servers[pick(data, len(servers), "to")]
+                before = frozenset(self.world.knowledge.signatures)
+                self._b_send(dst, message)
+                self._hand_over(before)
+                if data.draw(st.booleans(), label="then delay it"):
+                    self.lagging = frozenset({dst})
+
             @precondition(lambda self: bool(self._answers()))
             @rule(data=st.data())
             def answer(self, data: st.DataObject) -> None:
@@ -361,6 +382,13 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 self.setup.on_example(self.world)
             if not self.world.steps or self.failed:
                 return  # (after a failure the run is a counterexample already: no drain)
+            idle = self._idle()
+            if lag and idle and self.world.history:
+                # a read while the network still lags, B following the protocol: what a
+                # client would read if the attack stopped here
+                self._step(Invoke(idle[0], read()))
+                self._exchange()
+                self.safe()
             if self.adversary is not None:  # B's last act: it releases what it kept
                 for payload in self.adversary.releases():
                     for dst in self.setup.config.correct_servers:
@@ -452,90 +480,6 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                     self._b_send(dst, payload)
             else:
                 self._b_send(targets[choice], payload)
-
-        def _settle_with_b(self, skip: Any = None) -> None:
-            for _ in range(self.bound):
-                if self.adversary is not None and self.adversary.unprocessed() > 0:
-                    for dst, payload in self.adversary.honest_step():
-                        if dst != skip:
-                            self._b_send(dst, payload, immediate=False)
-                    continue
-                if skip is None:
-                    if not len(self.world.pool):
-                        return
-                    self._step(Settle(self.bound))
-                    continue
-                ready = [e for e in self.world.pool if skip not in (e.src, e.dst)]
-                if not ready:
-                    return
-                self._step(Deliver(ready[0].id))
-
-        def _redraw_lagging(self, data: st.DataObject) -> None:
-            """Before an operation the network may start delaying another correct server
-            (what it held for the one before is delivered from now on), or stop delaying;
-            three times in four the lag stays where it is (shrinks to staying)."""
-            if data.draw(st.integers(0, 3), label="lag moves") < 3:
-                return
-            servers = self.setup.config.correct_servers
-            choice = pick(data, len(servers) + 1, "lagging now")
-            self.lagging = frozenset() if choice == 0 else frozenset({servers[choice - 1]})
-
-        def _draw_lagging(self, data: st.DataObject) -> None:
-            servers = (None, *self.setup.config.correct_servers) if self.byzantine else (None,)
-            slow = data.draw(st.sampled_from(servers), label="lagging")
-            self.lagging = frozenset() if slow is None else frozenset({slow})
-
-        def _hand_over(self, before: frozenset[Any]) -> None:
-            """B, as a delegate, completes each operation whose reply it could just sign."""
-            if self.adversary is None or not self.world.pending or \
-                    len(self.world.knowledge.signatures) == len(before):
-                return
-            done: set[Any] = set()
-            for client, reply in answers(self.adversary, self.world.pending.values(), before):
-                if client not in done and client in self.world.pending:
-                    done.add(client)
-                    self._b_send(client, reply)
-
-        def _answers(self) -> list[tuple[Any, Any]]:
-            if self.adversary is None or not self.world.pending:
-                return []
-            mark = (len(self.world.knowledge.signatures), tuple(self.world.pending.values()))
-            if self._answer_cache[0] != mark:
-                self._answer_cache = (mark, answers(self.adversary, self.world.pending.values()))
-            return self._answer_cache[1]
-
-        def _kinds(self) -> list[type]:
-            """The message kinds B has seen, those carrying self-verifying data first."""
-            assert self.adversary is not None
-            decls = self.setup.declarations
-            return sorted(self.adversary.held_types(), key=lambda cls: (
-                cls not in decls or not any(r is FieldRole.DATA for _, r in decls[cls].roles),
-                cls.__name__))
-
-        def _exchange(self, honest: bool = True, keep: type | None = None) -> None:
-            """Deliver oldest first, except messages to lagging servers (held back until the
-            drain); B processes what it received honestly unless ``honest`` is false, and
-            keeps what it would send of kind ``keep`` to itself (it may release it later)."""
-            adversary = self.adversary if honest else None
-            for _ in range(self.bound):
-                if adversary is not None and adversary.unprocessed() > 0:
-                    for dst, payload in adversary.honest_step():
-                        if dst not in self.lagging and type(payload) is not keep:
-                            self._b_send(dst, payload, immediate=False)
-                    continue
-                if adversary is None or not self.lagging:
-                    # B does not act in between: one settle that holds back what goes to
-                    # the lagging server
-                    if not any(e.dst not in self.lagging for e in self.world.pool):
-                        return
-                    self._step(Settle(self.bound, hold=self.lagging))
-                    if adversary is None:
-                        return
-                    continue
-                ready = next((e for e in self.world.pool if e.dst not in self.lagging), None)
-                if ready is None:
-                    return
-                self._step(Deliver(ready.id))
 
     ProtocolMachine.__name__ = f"Machine_{tactic.value}"
     return ProtocolMachine

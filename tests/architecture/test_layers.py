@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.minimize": 4,  # shrinks a failing trace on its kernel actions (no Hypothesis)
     "tssbqs_pbt.strategies": 5,
     "tssbqs_pbt.machine": 6,
+    "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.sweep": 7,
     "tssbqs_pbt.conformance": 7,

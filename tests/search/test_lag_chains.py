@@ -132,3 +132,52 @@ def test_family_c_leaves_nothing_to_release() -> None:
     _sign_high_for_first_request(m)
     assert m.adversary.releases() == ()
     m.teardown()
+
+
+WITHHOLD_ONE = NETWORK_MODES.index("withhold-one")
+
+
+def _write_telling_one_server(m: Any) -> None:
+    # S3 lags; C3 (whose other delegate is S3) writes; B follows the protocol but sends what
+    # carries the datum's signature (which it combined) to S1 alone, not even to itself, and
+    # hands C3 the reply it can sign; the network then delays S1
+    m.start(warmup=0, data=Script(server(3)))
+    m.invoke(data=Script(2, True, 0, WITHHOLD_ONE))
+    m.safe()
+
+
+def test_a9_withhold_one_then_the_read_before_the_drain_misses_the_write() -> None:
+    # ACK_MODE=PIGGYBACK: S1's acknowledgement partial and B's sign "done" after one correct
+    # store; the read the run ends with (the network still delaying S1, B honest) meets S2,
+    # S3 and B, which all hold v0
+    m = lag_machine(ack_mode="PIGGYBACK")
+    _write_telling_one_server(m)
+    assert not m.world.pending, "the write is done"
+    assert m.lagging == {server(1)}
+    with pytest.raises(PropertyViolated, match="P1") as caught:
+        m.teardown()
+    kinds = [type(s.action).__name__ for s in caught.value.trace.steps]
+    assert "Drain" not in kinds, "the read that breaks P1 runs before the network heals"
+
+
+def test_family_c_resists_withhold_one() -> None:
+    # ACK_MODE=EVIDENCE: "done" needs q signed acknowledgements; the write stays pending, the
+    # read before the drain and the drain break nothing
+    m = lag_machine()
+    _write_telling_one_server(m)
+    assert m.world.pending, "one store is not enough for family C"
+    m.teardown()
+
+
+def test_withhold_keeps_what_only_b_holds_and_release_tells_one_server() -> None:
+    # ACK_MODE=NONE: with "withhold", B keeps the stores of the datum it combined (the write is
+    # "done" anyway); "release" sends the kept store to S1 alone and the network delays S1
+    m = lag_machine(ack_mode="NONE")
+    m.start(warmup=0, data=Script(server(3)))
+    m.invoke(data=Script(2, True, 0, NETWORK_MODES.index("withhold")))
+    assert [type(k).__name__ for k in m.kept] == ["Store"]
+    m.release(data=Script(0, 0, True))  # the newest kept message, to S1, then delay S1
+    assert m.lagging == {server(1)}
+    stored_at_s1 = [s for s in m.world.steps
+                    if type(s.action).__name__ == "ByzantineSend" and s.action.dst == server(1)]
+    assert stored_at_s1 and type(stored_at_s1[-1].action.payload).__name__ == "Store"
