@@ -118,7 +118,7 @@ class NetworkMixin:
             if adversary is not None and adversary.unprocessed() > 0:
                 outputs = adversary.honest_step()
                 # (what B told the one server stays withheld from the others)
-                secret = told | adversary.withheld() if withhold else frozenset()
+                secret = (told | adversary.withheld()) if withhold else frozenset()
                 for dst, payload in outputs:
                     if type(payload) is keep or (dst.is_server
                                                  and adversary.carries(payload, secret)):
