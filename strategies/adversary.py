@@ -97,10 +97,6 @@ class Adversary:
         self._public_synced = (len(kn.received), len(self.world.steps))
         return frozenset(s.msg for s in kn.signatures if s.msg not in self._public)
 
-    def carries(self, payload: Any, content: frozenset[bytes]) -> bool:
-        """Whether ``payload`` carries a service signature on any of ``content``."""
-        return bool(content) and bool(_signed_content(payload) & content)
-
     @staticmethod
     def signed_content(payload: Any) -> frozenset[bytes]:
         """The content of every service signature inside ``payload``."""

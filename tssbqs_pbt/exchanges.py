@@ -110,7 +110,7 @@ class NetworkMixin:
         holds ("withhold"), or sends those to one correct server only, which the network
         then delays ("withhold-one"); either way B hands a client any reply it can sign."""
         adversary = self.adversary if honest else None
-        before = frozenset(self.world.knowledge.signatures)
+        before = frozenset(self.world.knowledge.signatures) if withhold else frozenset()
         told: frozenset[bytes] = frozenset()  # signed content sent to ``one`` alone
         one = next((s for s in self.setup.config.correct_servers
                     if s not in self.lagging), None) if withhold == "withhold-one" else None
@@ -120,8 +120,9 @@ class NetworkMixin:
                 # (what B told the one server stays withheld from the others)
                 secret = (told | adversary.withheld()) if withhold else frozenset()
                 for dst, payload in outputs:
-                    if type(payload) is keep or (dst.is_server
-                                                 and adversary.carries(payload, secret)):
+                    if type(payload) is keep or (
+                            secret and dst.is_server
+                            and adversary.signed_content(payload) & secret):
                         if dst == one:
                             told |= adversary.signed_content(payload)
                         else:
