@@ -11,7 +11,7 @@ __all__ = ["NETWORK_MODES", "pick"]
 # every message of one kind to itself; "withhold": every message to a server carrying a
 # signature only B holds; "withhold-one": those go to one correct server, which then lags.
 # (Measured on 12 seeds x 400 LAG examples: two "keep" slots and one of each withhold mode
-# found ACK_MODE=PIGGYBACK at 1.6 per 1,000 runs and SIGN_GUARD=NONE at 4.8; this order at 3.7
+# found ACK_MODE=PIGGYBACK at 1.4-1.8 per 1,000 runs and SIGN_GUARD=NONE at 4.8; this order at 3.7
 # and 6.5.)
 NETWORK_MODES = ("wait", "silent", "silent", "silent", "honest", "honest", "keep", "withhold",
                  "withhold-one")
