@@ -33,7 +33,7 @@ from tssbqs_pbt.kernel import (
     ReplyToClient,
     Send,
     World,
-    walk,
+    signed_content,
 )
 
 __all__ = ["FABRICATED_VALUE", "Adversary", "Position"]
@@ -88,19 +88,14 @@ class Adversary:
         kn = self.world.knowledge
         received, steps = self._public_synced
         for envelope in kn.received[received:]:
-            self._public.update(_signed_content(envelope.payload))
+            self._public.update(signed_content(envelope.payload))
         for record in self.world.steps[steps:]:
             for event in record.events:
                 sent = getattr(event, "envelope", None)
                 if sent is not None and sent.src in kn.byzantine:
-                    self._public.update(_signed_content(sent.payload))
+                    self._public.update(signed_content(sent.payload))
         self._public_synced = (len(kn.received), len(self.world.steps))
         return frozenset(s.msg for s in kn.signatures if s.msg not in self._public)
-
-    @staticmethod
-    def signed_content(payload: Any) -> frozenset[bytes]:
-        """The content of every service signature inside ``payload``."""
-        return frozenset(_signed_content(payload))
 
     def _hold(self, payload: Any) -> None:
         if isinstance(payload, self.top_types):
@@ -213,7 +208,7 @@ class Adversary:
             withheld = self.withheld()
             forged = {cls: self.forgeries(cls) for cls in accepted}
             for made in forged.values():  # first what B keeps to itself (it may release it)
-                found.update(dict.fromkeys(o for o in made if _signed_content(o) & withheld))
+                found.update(dict.fromkeys(o for o in made if signed_content(o) & withheld))
             for cls in accepted:
                 found.update(dict.fromkeys(forged[cls]))
                 found.update(dict.fromkeys(reversed(kn.objects(cls))))
@@ -283,7 +278,7 @@ class Adversary:
         chosen: dict[tuple[type, frozenset[bytes]], tuple[bool, Any]] = {}
         targets = reversed(self.plant_targets())  # newest held messages first (stable sort)
         for message, position, obj in sorted(targets, key=lambda t: not self._coherent(*t[::2])):
-            content = frozenset(_signed_content(obj) & withheld)
+            content = frozenset(signed_content(obj) & withheld)
             if not content or type(message) not in received:
                 continue
             same = self.primary_values(_get(message, position.path)) == self.primary_values(obj)
@@ -462,11 +457,6 @@ class Adversary:
 _PRIORITY = (FieldRole.TIMESTAMP, FieldRole.DATA, FieldRole.VALUE, FieldRole.OPERATION,
              FieldRole.STATEMENT, FieldRole.COUNTER, FieldRole.COLLECTION, FieldRole.SIGNATURE)
 _NOTHING = object()
-
-
-def _signed_content(payload: Any) -> set[bytes]:
-    """The content of every service signature inside ``payload``."""
-    return {o.msg for o in walk(payload) if isinstance(o, Signature)}
 
 
 @functools.cache

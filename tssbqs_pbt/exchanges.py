@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tssbqs_pbt.kernel import Deliver, Settle, World
+from tssbqs_pbt.kernel import Deliver, Settle, World, signed_content
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.adversary import Adversary
 from tssbqs_pbt.strategies.draws import pick
@@ -122,9 +122,9 @@ class NetworkMixin:
                 for dst, payload in outputs:
                     if type(payload) is keep or (
                             secret and dst.is_server
-                            and adversary.signed_content(payload) & secret):
+                            and signed_content(payload) & secret):
                         if dst == one:
-                            told |= adversary.signed_content(payload)
+                            told |= signed_content(payload)
                         else:
                             self.kept[payload] = None
                             continue

@@ -70,3 +70,18 @@ def test_verdicts_are_remembered_per_object_never_per_equal_value() -> None:
     for _ in range(12):
         deep = Nest(deep)
     assert not well_formed(deep) and not well_formed(deep)
+
+
+def test_a_remembered_verdict_respects_the_depth_it_was_reached_at() -> None:
+    """Verdicts are remembered by identity (a forwarded datum is checked once); one object met
+    again deeper down must still hit the nesting bound, and one refused for depth alone must
+    still be accepted nearer the top."""
+    inner: Any = 1
+    for _ in range(6):
+        inner = Nest(inner)
+    assert well_formed(inner)  # fine on its own (depth 0)
+    deep: Any = inner
+    for _ in range(5):
+        deep = Nest(deep)
+    assert not well_formed(deep)  # the same object, now too deep
+    assert well_formed(inner)  # and fine again at the top

@@ -30,7 +30,7 @@ from tssbqs_pbt.kernel.codec import TypeRegistry, canonical_json, decode, encode
 from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.kernel.effects import Broadcast, Complete, Effect, Log, ReplyToClient, Send
 from tssbqs_pbt.kernel.ids import NodeId, OpId, client, parse_node, server
-from tssbqs_pbt.kernel.knowledge import Knowledge
+from tssbqs_pbt.kernel.knowledge import Knowledge, signed_content
 from tssbqs_pbt.kernel.network import Pool
 from tssbqs_pbt.kernel.node import Envelope, Handled, NodeContext, NodeProtocol
 from tssbqs_pbt.kernel.step import step
@@ -113,6 +113,7 @@ __all__ = [
     "replay",
     "run_actions",
     "server",
+    "signed_content",
     "step",
     "walk",
     "write",

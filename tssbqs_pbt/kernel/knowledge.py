@@ -15,8 +15,11 @@ Collections keep insertion order, which is deterministic because the kernel is.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from typing import Any
+
+import attrs
 
 from tssbqs_pbt.crypto.api import (
     KeyShare,
@@ -31,7 +34,43 @@ from tssbqs_pbt.kernel.ids import NodeId
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.values import NodeSigned
 
-__all__ = ["Knowledge"]
+__all__ = ["Knowledge", "signed_content"]
+
+
+# every nested value's signed content, by identity (values are frozen; the entry keeps the
+# object alive, so its id is not reused meanwhile): a datum forwarded in many messages, or
+# offered in many forgeries, is taken apart once
+_CONTENT: dict[int, tuple[Any, frozenset[bytes]]] = {}
+_CONTENT_MAX = 8192
+_EMPTY: frozenset[bytes] = frozenset()
+_LEAVES = (str, int, bytes, type(None), enum.Enum)
+
+
+def signed_content(value: Any) -> frozenset[bytes]:
+    """The content (signed bytes) of every service signature nested in ``value``."""
+    if isinstance(value, _LEAVES):
+        return _EMPTY
+    seen = _CONTENT.get(id(value))
+    if seen is not None and seen[0] is value:
+        return seen[1]
+    if isinstance(value, Signature):
+        found = frozenset((value.msg,))
+    else:
+        if isinstance(value, (tuple, frozenset)):
+            parts: Any = value
+        elif attrs.has(type(value)):
+            parts = [getattr(value, name) for name in attrs_fields(type(value))]
+        else:
+            parts = ()
+        found = _EMPTY
+        for part in parts:
+            inner = signed_content(part)
+            if inner:
+                found = found | inner if found else inner
+    if len(_CONTENT) >= _CONTENT_MAX:
+        _CONTENT.clear()
+    _CONTENT[id(value)] = (value, found)
+    return found
 
 
 def _plain(value: Any) -> bool:
