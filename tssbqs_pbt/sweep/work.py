@@ -193,9 +193,12 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
                           task.seed, found, 1, None, time.perf_counter() - started,
                           (found.tactic,), found.steps)
     origin = next((c for c in task.candidates if c.tactic is found.tactic), None)
+    # the transplant *is* the confirming replay: the representative's file re-run step by step
+    # against this design gave exactly the recorded events and the recorded violation (the
+    # file just saved holds that same trace), so it is not replayed a second time
     return _found(task, result, out, started, 1, found.steps, source="reuse",
                   reused_from=task.replay_origin,
-                  choices=origin.choices if origin is not None else None)
+                  choices=origin.choices if origin is not None else None, confirmed=True)
 
 
 def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) -> str | None:
@@ -209,14 +212,17 @@ def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) ->
 
 
 def _found(task: Task, result: SearchResult, out: Path, started: float, runs: int, steps: int,
-           *, source: str, reused_from: str | None, choices: bytes | None) -> CombinationResult:
+           *, source: str, reused_from: str | None, choices: bytes | None,
+           confirmed: bool | None = None) -> CombinationResult:
+    """An "invalid" line; ``confirmed`` None: replay the saved file to confirm it."""
     found = result.counterexample
     assert found is not None and found.path is not None
     files: dict[str, Any] = {"replay": found.path}
     if found.report is not None:
         files.update(steps=found.report.steps, mermaid=found.report.mermaid,
                      svg=found.report.svg, test=found.report.test)
-    confirmed = replay_counterexample(found.path).confirmed
+    if confirmed is None:
+        confirmed = replay_counterexample(found.path).confirmed
     return CombinationResult(
         task.index, task.design, "invalid", task.budget, task.seed, examples=runs,
         kernel_steps=steps, elapsed_s=time.perf_counter() - started,
