@@ -21,9 +21,10 @@ from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.adversary import _NOTHING, Adversary, Position, _optional
 
 from tssbqs_pbt.crypto.api import Signature
-from tssbqs_pbt.kernel import NodeId, OpId
+from tssbqs_pbt.kernel import Delivered, NodeId, OpId, Sent, World, walk
 
-__all__ = ["answers", "build", "coherent_first", "field_pools", "synthesisable"]
+__all__ = ["Deliveries", "answers", "build", "coherent_first", "field_pools", "stale_first",
+           "synthesisable"]
 
 _SIGNED_ROLES = (FieldRole.SIGNATURE, FieldRole.PARTIAL)
 
@@ -104,6 +105,47 @@ def answers(adversary: Adversary, pending: Iterable[OpId],
                 out.append((op.client, reply))
     return out
 
+
+
+class Deliveries:
+    """What the network delivered to each correct server: the declared objects (data,
+    requests, ...) nested in those messages, latest delivery first.
+
+    The adversary schedules the network, so it knows what it let through; a server it has
+    been delaying still holds the newest of these (a stale datum B can ask it to vouch for).
+    Kept up to date incrementally from the world's steps."""
+
+    def __init__(self, world: World, classes: Iterable[type]) -> None:
+        self.world = world
+        self.classes = tuple(classes)
+        self._sent: dict[int, Any] = {}
+        self._seen: dict[NodeId, dict[Any, None]] = {}
+        self._synced = 0
+
+    def to(self, server: NodeId) -> tuple[Any, ...]:
+        steps = self.world.steps
+        for record in steps[self._synced:]:
+            for event in record.events:
+                if isinstance(event, Sent):
+                    self._sent[event.envelope.id] = event.envelope
+                elif isinstance(event, Delivered):
+                    envelope = self._sent.pop(event.msg_id, None)
+                    if envelope is not None:
+                        seen = self._seen.setdefault(envelope.dst, {})
+                        for obj in walk(envelope.payload):
+                            if isinstance(obj, self.classes):
+                                seen.pop(obj, None)  # (moves to the end: latest delivery)
+                                seen[obj] = None
+        self._synced = len(steps)
+        return tuple(reversed(self._seen.get(server, {})))
+
+
+def stale_first(pool: tuple[Any, ...], seen: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``pool`` with what a server has seen first, latest delivery first."""
+    rank = {obj: i for i, obj in enumerate(seen)}
+    if not rank:
+        return pool
+    return tuple(sorted(pool, key=lambda c: rank.get(c, len(rank))))
 
 
 def _signature(message: Any) -> Any:

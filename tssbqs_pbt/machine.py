@@ -64,13 +64,15 @@ from tssbqs_pbt.properties import (
     check_confidentiality,
     check_consistency,
 )
-from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
+from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
 from tssbqs_pbt.strategies.draws import NETWORK_MODES, pick
 from tssbqs_pbt.strategies.synthesis import (
+    Deliveries,
     build,
     coherent_first,
     field_pools,
+    stale_first,
     synthesisable,
 )
 
@@ -149,6 +151,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.bound = setup.settle_bound or 40 * setup.config.n ** 2
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
             self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
+            self.deliveries = Deliveries(self.world, tuple(setup.declarations))
             self.values = 0
             self.checked = (-1, -1)
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
@@ -318,8 +321,17 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 if not kinds:
                     return
                 kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
+                # half the time, data a lagging server was sent come first (the newest is what
+                # it still holds: a stale datum it may vouch for)
+                seen: tuple[Any, ...] = ()
+                if self.lagging:
+                    stale = data.draw(st.booleans(), label="stale data first")
+                    seen = self.deliveries.to(min(self.lagging)) if stale else ()
+                roles = dict(adversary.decls[kind].roles)
                 chosen: list[tuple[str, Any]] = []
                 for name, pool in field_pools(adversary, kind):
+                    if seen and roles[name] is FieldRole.DATA:
+                        pool = stale_first(pool, seen)
                     pool = coherent_first(adversary, (v for _, v in chosen), pool)
                     if not pool:
                         return

@@ -181,3 +181,41 @@ def test_withhold_keeps_what_only_b_holds_and_release_tells_one_server() -> None
     stored_at_s1 = [s for s in m.world.steps
                     if type(s.action).__name__ == "ByzantineSend" and s.action.dst == server(1)]
     assert stored_at_s1 and type(stored_at_s1[-1].action.payload).__name__ == "Store"
+
+
+def _stale_read(m: Any, stale: bool) -> None:
+    # v1 everywhere; S3 lags from C2's write of v2 on (the lag moves: 3, uniform pick 3 = S3),
+    # which completes without it; C3 reads (the network waits); B builds a SignRead for the
+    # read, its datum drawn first from what the network delivered to S3 (or not), every other
+    # field at index 0, sent to every correct server
+    from tssbqs_pbt.protocols.messages import SignRead
+
+    m.start(warmup=1, data=Script(None))
+    m.invoke(data=Script(1, True, 3, 3, 3, HONEST))
+    assert m.lagging == {server(3)} and not m.world.pending
+    m.invoke(data=Script(2, False, 0, 0))
+    kinds = synthesisable(m.adversary)
+    m.synthesise(data=Script(kinds.index(SignRead), stale, *([0] * 8), -1))
+    m.safe()
+
+
+def test_a11_a_stale_datum_the_lagging_server_holds_gets_vouched_for() -> None:
+    # READ_GUARD=LOCAL: S3 signs a read reply over v1, not older than its own datum; with B's
+    # partial that is a service signature B hands C3: the read returns v1 after v2 completed
+    m = lag_machine(read_guard="LOCAL")
+    with pytest.raises(PropertyViolated, match="regular"):
+        _stale_read(m, stale=True)
+
+
+def test_a11_without_stale_data_first_the_newest_datum_is_harmless() -> None:
+    m = lag_machine(read_guard="LOCAL")
+    _stale_read(m, stale=False)  # the datum drawn is v2's: the reply B gets is correct
+    m.teardown()
+
+
+def test_family_c_resists_the_stale_read() -> None:
+    # READ_GUARD=EVIDENCE: S3 signs a read reply only with q signed reports showing the datum
+    # is the newest, and B's SignRead carries none
+    m = lag_machine()
+    _stale_read(m, stale=True)
+    m.teardown()
