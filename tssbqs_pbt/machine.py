@@ -151,7 +151,8 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.bound = setup.settle_bound or 40 * setup.config.n ** 2
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
             self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
-            self.deliveries = Deliveries(self.world, tuple(setup.declarations))
+            # what the network delivered to each server (LAG's "stale data first" only)
+            self.deliveries = Deliveries(self.world, tuple(setup.declarations)) if lag else None
             self.values = 0
             self.checked = (-1, -1)
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
@@ -325,6 +326,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 # it still holds: a stale datum it may vouch for)
                 seen: tuple[Any, ...] = ()
                 if self.lagging:
+                    assert self.deliveries is not None
                     stale = data.draw(st.booleans(), label="stale data first")
                     seen = self.deliveries.to(min(self.lagging)) if stale else ()
                 roles = dict(adversary.decls[kind].roles)

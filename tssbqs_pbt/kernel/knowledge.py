@@ -43,7 +43,7 @@ __all__ = ["Knowledge", "signed_content"]
 _CONTENT: dict[int, tuple[Any, frozenset[bytes]]] = {}
 _CONTENT_MAX = 8192
 _EMPTY: frozenset[bytes] = frozenset()
-_LEAVES = (str, int, bytes, type(None), enum.Enum)
+_LEAVES = (str, int, bytes, type(None), enum.Enum, NodeId)
 
 
 def signed_content(value: Any) -> frozenset[bytes]:
