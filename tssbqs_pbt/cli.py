@@ -55,6 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="bound on shrinking one counterexample, in machine runs (default "
                        "120, ~3 s at n=4; a count, so a seed gives the same sweep on any "
                        "machine; the result records when the bound cut shrinking short)")
+    sweep.add_argument("--shrink-plateau", type=int, default=None, metavar="N",
+                       help="also end shrinking once N runs in a row found no failing run "
+                       "with fewer steps (a count too)")
     sweep.add_argument("--window", type=int, default=None, metavar="N",
                        help="task p is offered the schedules learned from tasks before p - N "
                        "(default 32; the verdicts depend on it, not on the workers; at most "

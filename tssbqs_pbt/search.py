@@ -10,11 +10,11 @@ only, no Hypothesis) and confirms the same violation.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import hashlib
 import json
+import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from hypothesis import core as _core
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from hypothesis.errors import Unsatisfiable
-from hypothesis.internal.conjecture import engine as _engine
 from hypothesis.reporting import with_reporter
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -33,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.engine_limits import seed_only, shrink_limit
 from tssbqs_pbt.errors import (
     InvalidArgument,
     ProtocolFault,
@@ -168,6 +168,7 @@ def search(
     shares: Sequence[int] | None = None,
     max_shrinks: int | None = None,
     shrink_runs: int | None = None,
+    shrink_plateau: int | None = None,
     minimize_runs: int = 1_000,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
@@ -179,7 +180,10 @@ def search(
     the best shrink so far is kept; the unshrunk failure is on disk already), by
     ``max_shrinks`` (a count of successful shrinks) or by ``shrink_runs`` (a count of machine
     runs while shrinking, which tracks time but, unlike ``shrink_seconds``, leaves the same seed
-    the same trace on any machine: the sweep's bound).  After Hypothesis, the counterexample's
+    the same trace on any machine: the sweep's bound); with ``shrink_runs``, ``shrink_plateau``
+    also ends shrinking once that many runs in a row found no failing run with fewer kernel
+    steps (Hypothesis's later passes mostly try smaller values in a schedule of the same
+    length).  After Hypothesis, the counterexample's
     own actions are shrunk by :func:`tssbqs_pbt.minimize.minimize_trace` (kernel replays only,
     at most ``minimize_runs`` of them; 0 turns it off), which drops the kernel steps a needed
     rule takes but the violation does not need.
@@ -190,6 +194,11 @@ def search(
     if shrink_runs is not None and shrink_seconds is not None:
         raise InvalidArgument(f"shrink_seconds={shrink_seconds!r} and shrink_runs="
                               f"{shrink_runs!r}: bound shrinking by time or by runs, not both")
+    if shrink_plateau is not None and (isinstance(shrink_plateau, bool)
+                                       or not isinstance(shrink_plateau, int)
+                                       or shrink_plateau < 1):
+        raise InvalidArgument(f"shrink_plateau={shrink_plateau!r} must be a whole number >= 1 "
+                              "(or None: no bound)")
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
@@ -211,11 +220,24 @@ def search(
     if len(weights) != len(tactics) or any(w < 1 for w in weights):
         raise InvalidArgument(f"shares {weights!r} must give a weight >= 1 to each tactic")
     tried: list[Tactic] = []
+    shortest, progress = [sys.maxsize], [0]  # the shortest failing run so far; run count then
+
+    def shrink_clock() -> int:
+        """Runs so far, for the shrink bound; past it once ``shrink_plateau`` runs in a row
+        found no failing run with fewer steps (a count too: the same on any machine)."""
+        if shrink_plateau is not None and examples[0] - progress[0] >= shrink_plateau:
+            return examples[0] + sys.maxsize // 2
+        return examples[0]
+
     for tactic, weight in zip(tactics, weights, strict=True):
         tried.append(tactic)
         share = max(1, budget.examples * weight // sum(weights))
 
         def failed(failure: AssertionError, tactic: Tactic = tactic) -> None:
+            size = len(failure.trace.steps) if isinstance(failure, (PropertyViolated, FaultFound)) \
+                else sys.maxsize
+            if size < shortest[0]:  # a shorter failing run: shrinking is making progress
+                shortest[0], progress[0] = size, examples[0]
             # the first failing run is written at once, before Hypothesis starts shrinking:
             # an interrupted or endless shrink never loses what was found
             if first:
@@ -233,8 +255,8 @@ def search(
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         try:
-            with _shrink_limit(shrink_seconds, max_shrinks, shrink_runs,
-                               lambda: examples[0]), _seed_only(), \
+            with shrink_limit(shrink_seconds, max_shrinks, shrink_runs,
+                               shrink_clock), seed_only(), \
                     with_reporter(notes.append):
                 _run_machine(machine, _database_key(protocol, config, tactic), settings(
                     max_examples=share, stateful_step_count=budget.steps, deadline=None,
@@ -305,78 +327,6 @@ def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: setti
         # (a seed forced with --hypothesis-seed turns the database off, as Hypothesis does)
         test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
     test()
-
-
-@contextlib.contextmanager
-def _seed_only() -> Iterator[None]:
-    """Make the seed alone decide what Hypothesis generates.
-
-    Hypothesis mixes into its draws constants found in the *local* modules loaded at the time
-    (source files outside site-packages: an editable install, the test files pytest
-    collected, the script that called us), so one seed gave different schedules under pytest,
-    the CLI and a benchmark script.  The search turns that pool off while it runs."""
-    from hypothesis.internal.conjecture import providers
-
-    before = getattr(providers, "_get_local_constants", None)
-    cache = getattr(providers, "CONSTANTS_CACHE", None)
-    if before is None or cache is None or not hasattr(providers, "Constants"):
-        yield  # another Hypothesis version: nothing to turn off
-        return
-    empty = providers.Constants()
-    providers._get_local_constants = lambda: empty
-    # (constants allowed per draw are cached: earlier tests in this process filled that cache)
-    providers.CONSTANTS_CACHE = type(cache)(1024)
-    try:
-        yield
-    finally:
-        providers._get_local_constants = before
-        providers.CONSTANTS_CACHE = cache
-
-
-class _RunClock:
-    """Stands in for the ``time`` module Hypothesis's engine reads: its shrink deadline then
-    counts machine runs instead of seconds (everything else reads the real clock)."""
-
-    def __init__(self, runs: Callable[[], int]) -> None:
-        self._runs = runs
-
-    def perf_counter(self) -> float:
-        return float(self._runs())
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-
-@contextlib.contextmanager
-def _shrink_limit(seconds: float | None, count: int | None, runs: int | None = None,
-                  clock: Callable[[], int] | None = None) -> Iterator[None]:
-    """Bound Hypothesis's shrinking by time, by successful shrinks or by runs (module globals
-    its engine reads; runs: its deadline is read from a clock that counts runs)."""
-    if seconds is not None and seconds <= 0:
-        raise InvalidArgument(f"shrink_seconds={seconds!r} must be positive (or None: no bound)")
-    if count is not None and count < 1:
-        raise InvalidArgument(f"max_shrinks={count!r} must be at least 1 (or None: no bound)")
-    if runs is not None and (isinstance(runs, bool) or not isinstance(runs, int) or runs < 1):
-        raise InvalidArgument(f"shrink_runs={runs!r} must be a whole number >= 1 (or None: no "
-                              "bound)")
-    before = (getattr(_engine, "MAX_SHRINKING_SECONDS", None),
-              getattr(_engine, "MAX_SHRINKS", None), getattr(_engine, "time", None))
-    if seconds is not None and before[0] is not None:
-        _engine.MAX_SHRINKING_SECONDS = seconds  # type: ignore[assignment]
-    if runs is not None and clock is not None and before[0] is not None and before[2] is time:
-        _engine.MAX_SHRINKING_SECONDS = runs
-        setattr(_engine, "time", _RunClock(clock))  # noqa: B010 (not an exported name)
-    if count is not None and before[1] is not None:
-        _engine.MAX_SHRINKS = count
-    try:
-        yield
-    finally:
-        if before[0] is not None:
-            _engine.MAX_SHRINKING_SECONDS = before[0]
-        if before[1] is not None:
-            _engine.MAX_SHRINKS = before[1]
-        if before[2] is not None:
-            setattr(_engine, "time", before[2])  # noqa: B010
 
 
 def _minimize(found: Counterexample, protocol: StorageProtocol, config: SystemConfig,

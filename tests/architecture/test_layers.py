@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.machine": 6,
     "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)
     "tssbqs_pbt.search": 6,
+    "tssbqs_pbt.engine_limits": 6,  # the Hypothesis engine knobs the search turns
     "tssbqs_pbt.sweep": 7,
     "tssbqs_pbt.conformance": 7,
     "tssbqs_pbt.checking": 7,  # tssbqs_pbt.check(): conformance preflight + search + report

@@ -68,7 +68,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     t_values: tuple[int, ...] = tuple(ts)
     spec = SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
                      budget=budget, budget_name=budget_name, seed=seed)
-    for flag, value in (("--shrink-runs", args.shrink_runs), ("--window", args.window)):
+    for flag, value in (("--shrink-runs", args.shrink_runs), ("--window", args.window),
+                        ("--shrink-plateau", args.shrink_plateau)):
         if value is not None:
             if value < 1:
                 raise InvalidArgument(f"{flag} {value}: use a whole number >= 1")
@@ -125,7 +126,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
     given = (spec_from_args(args)
              if (args.only or args.q or args.t or args.shrink_runs is not None
-                 or args.window is not None) else None)
+                 or args.window is not None or args.shrink_plateau is not None) else None)
     if given is not None and not given.same_search(spec):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
                               "the one in that directory; resume without --q/--t/--only")

@@ -154,7 +154,8 @@ def run_sweep(
         moved, origin = replay_from.get(index, (None, None))
         return Task(index, design, seed, Budget(max(1, examples), spec.budget.steps),
                     offered, str(folder), example_db, spec.shrink_runs,
-                    reuse_only=mode == "reuse", replay_from=moved, replay_origin=origin)
+                    reuse_only=mode == "reuse", replay_from=moved, replay_origin=origin,
+                    shrink_plateau=spec.shrink_plateau)
 
     def accept(result: CombinationResult, mode: str) -> CombinationResult | None:
         """Record a task's result (a recorded line as it stands); None: nothing to record."""

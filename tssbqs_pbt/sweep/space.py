@@ -61,6 +61,10 @@ class SweepSpec:
     #: this machine's cores; a count, not a time, so a seed gives the same sweep anywhere;
     #: most shrinks hit the bound, and 350 cost 1.5x the time of a slice for no fewer valid)
     shrink_runs: int = attrs.field(default=120, validator=int_at_least(1))
+    #: ...and once this many runs in a row found no failing run with fewer steps (None: only
+    #: ``shrink_runs`` bounds it)
+    shrink_plateau: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(int_at_least(1)))
     #: task p of a pass is offered the library learned from the tasks before p - window (and
     #: the earlier passes): the verdicts depend on it, not on how many workers run the tasks;
     #: it bounds how many tasks can run at once
@@ -99,6 +103,7 @@ class SweepSpec:
                        "steps": self.budget.steps},
             "seed": self.seed,
             "shrink_runs": self.shrink_runs,
+            "shrink_plateau": self.shrink_plateau,
             "window": self.window,
         }
 
@@ -111,6 +116,8 @@ class SweepSpec:
             budget=Budget(int(budget["examples"]), int(budget["steps"])),
             budget_name=str(budget["name"]), seed=int(data["seed"]),
             shrink_runs=int(data["shrink_runs"]), window=int(data["window"]),
+            shrink_plateau=(None if data.get("shrink_plateau") is None
+                            else int(data["shrink_plateau"])),
         )
 
     def same_search(self, other: SweepSpec) -> bool:

@@ -50,6 +50,7 @@ class Task:
     out_dir: str = "tssbqs-sweep"
     example_db: str | None = None
     shrink_runs: int = 120  # machine runs of shrinking (a count: the same on any machine)
+    shrink_plateau: int | None = None  # ...or runs in a row without a shorter failing run
     reuse_only: bool = False  # the closing pass: only replay the offered schedules
     #: an alias's representative's replay file (relative to ``out_dir``): re-run it first
     replay_from: str | None = None
@@ -136,22 +137,27 @@ def _run(task: Task, started: float) -> CombinationResult:
     backing = open_example_db(task.example_db)
     runs, steps = 0, 0
 
-    # 1. reuse: this combination's own saved schedules, then neighbours' (nearest first)
-    for tactic in Tactic:
-        own = list(backing.fetch(_db_key(tactic, design))) if backing is not None else []
-        group = [c for c in task.candidates if c.tactic is tactic]
-        offered = own + [c.choices for c in group]
-        if not offered:
+    # 1. reuse: this combination's own saved schedules, then neighbours' in the library's
+    #    rank (nearest origin first, then most used), one at a time: Hypothesis would try the
+    #    schedules of one database in its own order (shortest first), not in ours
+    offered: list[tuple[Tactic, bytes, str | None]] = []
+    if backing is not None:
+        for tactic in Tactic:
+            offered += [(tactic, c, ITSELF) for c in backing.fetch(_db_key(tactic, design))]
+    offered += [(c.tactic, c.choices, combination_key(c.origin)) for c in task.candidates]
+    tried: set[tuple[Tactic, bytes]] = set()
+    for tactic, schedule, origin in offered:
+        if (tactic, schedule) in tried:
             continue
-        db = LibraryDatabase(offered, backing=backing, backing_key=_db_key(tactic, design))
-        result = search(protocol, config, budget=Budget(len(offered), task.budget.steps),
+        tried.add((tactic, schedule))
+        db = LibraryDatabase((schedule,), backing=backing, backing_key=_db_key(tactic, design))
+        result = search(protocol, config, budget=Budget(1, task.budget.steps),
                         seed=task.seed, tactics=(tactic,), database=db, save_dir=save_dir,
                         shrink=False, generate=False)
         runs, steps = runs + result.examples, steps + result.kernel_steps
         if result.found:
-            origin = _origin(db.saved[0] if db.saved else None, own, group)
             return _found(task, result, out, started, runs, steps, source="reuse",
-                          reused_from=origin, choices=db.saved[0] if db.saved else None)
+                          reused_from=origin, choices=schedule)
 
     if task.reuse_only:
         return CombinationResult(task.index, design, "valid", task.budget, task.seed,
@@ -161,7 +167,8 @@ def _run(task: Task, started: float) -> CombinationResult:
     # 2. search with the budget
     db = LibraryDatabase((), backing=backing, backing_key=b"")
     result = search(protocol, config, budget=task.budget, seed=task.seed, database=db,
-                    save_dir=save_dir, shrink=True, shrink_runs=task.shrink_runs)
+                    save_dir=save_dir, shrink=True, shrink_runs=task.shrink_runs,
+                    shrink_plateau=task.shrink_plateau)
     runs, steps = runs + result.examples, steps + result.kernel_steps
     if not result.found:
         return CombinationResult(task.index, design, "valid", task.budget, task.seed,
@@ -199,16 +206,6 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
     return _found(task, result, out, started, 1, found.steps, source="reuse",
                   reused_from=task.replay_origin,
                   choices=origin.choices if origin is not None else None, confirmed=True)
-
-
-def _origin(saved: bytes | None, own: list[bytes], group: list[LibraryEntry]) -> str | None:
-    if saved is not None:
-        if any(saved.startswith(c) or c.startswith(saved) for c in own):
-            return ITSELF
-        for entry in group:
-            if saved.startswith(entry.choices) or entry.choices.startswith(saved):
-                return combination_key(entry.origin)
-    return combination_key(group[0].origin) if group else None
 
 
 def _found(task: Task, result: SearchResult, out: Path, started: float, runs: int, steps: int,
