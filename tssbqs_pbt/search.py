@@ -183,10 +183,10 @@ def search(
     the same trace on any machine: the sweep's bound); with ``shrink_runs``, ``shrink_plateau``
     also ends shrinking once that many runs in a row found no failing run with fewer kernel
     steps (Hypothesis's later passes mostly try smaller values in a schedule of the same
-    length).  After Hypothesis, the counterexample's
-    own actions are shrunk by :func:`tssbqs_pbt.minimize.minimize_trace` (kernel replays only,
-    at most ``minimize_runs`` of them; 0 turns it off), which drops the kernel steps a needed
-    rule takes but the violation does not need.
+    length).  After Hypothesis, the counterexample's own actions are shrunk by
+    :func:`tssbqs_pbt.minimize.minimize_trace` (kernel replays only, at most ``minimize_runs``
+    of them; 0 turns it off), which drops the kernel steps a needed rule takes but the violation
+    does not need.
     """
     if isinstance(minimize_runs, bool) or not isinstance(minimize_runs, int) or minimize_runs < 0:
         raise InvalidArgument(f"minimize_runs={minimize_runs!r} must be a whole number >= 0 "
@@ -199,6 +199,9 @@ def search(
                                        or shrink_plateau < 1):
         raise InvalidArgument(f"shrink_plateau={shrink_plateau!r} must be a whole number >= 1 "
                               "(or None: no bound)")
+    if shrink_plateau is not None and shrink_runs is None:
+        raise InvalidArgument(f"shrink_plateau={shrink_plateau!r} counts machine runs: give "
+                              "shrink_runs too (e.g. shrink_runs=120)")
     budget = budget or Budget()
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(

@@ -81,3 +81,5 @@ def test_a_bad_bound_is_refused() -> None:
         search(protocol, config, budget=Budget(5), shrink_runs=5, shrink_seconds=1.0)
     with pytest.raises(InvalidArgument, match="shrink_plateau=0"):
         search(protocol, config, budget=Budget(5), shrink_runs=5, shrink_plateau=0)
+    with pytest.raises(InvalidArgument, match="give shrink_runs too"):
+        search(protocol, config, budget=Budget(5), shrink_plateau=5)
