@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from tssbqs_pbt.protocols.messages import INITIAL, Basis, Datum, Ts, WriteBody
 
 from tssbqs_pbt.crypto.api import PartialSignature
@@ -43,14 +45,17 @@ def signed_value(msg: bytes) -> str | None:
     return parts[index] if index is not None and len(parts) > index else None
 
 
+@functools.lru_cache(maxsize=1 << 14)  # (pure; a run packs the same data often)
 def datum_bytes(value: str, ts: Ts) -> bytes:
     return _pack("datum", value, _ts(ts))
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def write_reply_bytes(op: OpId, value: str, ts: Ts) -> bytes:
     return _pack("write-reply", str(op), value, _ts(ts))
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def read_reply_bytes(op: OpId, value: str, ts: Ts) -> bytes:
     return _pack("read-reply", str(op), value, _ts(ts))
 

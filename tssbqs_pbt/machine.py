@@ -57,11 +57,11 @@ from tssbqs_pbt.kernel import (
     write,
 )
 from tssbqs_pbt.properties import (
+    ConfidentialityScan,
     Property,
     SignedValue,
     Verdict,
     check_availability,
-    check_confidentiality,
     check_consistency,
 )
 from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
@@ -155,6 +155,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.deliveries = Deliveries(self.world, tuple(setup.declarations)) if lag else None
             self.values = 0
             self.checked = (-1, -1)
+            self.p3 = ConfidentialityScan(setup.config, setup.signed_value)  # fed as it grows
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
             self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
             self.failed = False  # a property failed (or the protocol crashed) in this run
@@ -389,7 +390,8 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             if mark[0] != before[0]:
                 self._check(check_consistency(self.world.history))
             if mark[1] != before[1]:
-                self._check(check_confidentiality(Trace.of(self.world), self.setup.signed_value))
+                self.p3.feed(self.world.steps[self.p3.fed:])
+                self._check(self.p3.verdict())
 
         def teardown(self) -> None:
             if self.setup.on_example is not None:

@@ -9,6 +9,7 @@ value.
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from tssbqs_pbt.protocols.encoding import datum_bytes, read_reply_bytes, signed_value
 from tssbqs_pbt.protocols.messages import Datum, Store, WriteBody
@@ -43,6 +44,7 @@ from tssbqs_pbt.kernel import (
 from tssbqs_pbt.properties import (
     INITIAL_VALUE,
     Clause,
+    ConfidentialityScan,
     ConsistencyLevel,
     Property,
     Status,
@@ -432,3 +434,29 @@ def test_p3_signature_absorbed_inside_a_message_names_the_message() -> None:
     assert violation.steps == (2,)
     assert violation.messages == (7,)
     assert violation.got == "evil"
+
+
+def test_p3_scan_fed_in_pieces_judges_as_the_whole_trace() -> None:
+    """The rule machine feeds P3 the steps since its last check; any split of a trace gives the
+    verdict of :func:`check_confidentiality` on all of it (violations, steps, evidence)."""
+    evil = sig(datum_bytes("evil", (9, 4)))
+    early = sig(datum_bytes("v1", (5, 1)))
+    envelope = Envelope(7, S1, S4, Store(NodeSigned(C1, WriteBody("v1"), op(1)),
+                                         Datum("evil", (9, 4), evil)))
+    whole = trace(
+        (Deliver(3), (Delivered(3), Learned(early))),
+        invoke(1, 1, write("v1")),
+        (Deliver(6), (Delivered(6), Sent(envelope), Absorbed(7))),
+        (Deliver(8), (Delivered(8), Learned(evil))),
+        (Deliver(9), (Delivered(9), Learned(sig(datum_bytes("v1", (6, 1)))))),
+    )
+    expected = check_confidentiality(whole, signed_value)
+    assert clauses(expected) == [Clause.SIGNING_ORACLE, Clause.SIGNING_ORACLE]
+    steps = whole.steps
+    for cuts in ((), (1,), (2, 3), (1, 2, 3, 4), (4,)):
+        scan = ConfidentialityScan(whole.header.config, signed_value)
+        for lo, hi in zip((0, *cuts), (*cuts, len(steps)), strict=True):
+            scan.feed(steps[lo:hi])
+            assert scan.verdict().violations == check_confidentiality(
+                attrs.evolve(whole, steps=steps[:hi]), signed_value).violations
+        assert scan.verdict() == expected and scan.fed == len(steps)

@@ -9,6 +9,7 @@ unforgeability is not a property of this module: the simulation kernel enforces 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 
@@ -104,9 +105,11 @@ class IdealScheme:
         )
 
 
+@functools.lru_cache(maxsize=1 << 16)  # (a run signs and verifies the same few messages often)
 def _partial_token(key_id: str, signer: int, epoch: int, msg: bytes) -> int:
     return _token(b"partial", key_id.encode(), _i(signer), _i(epoch), msg)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _signature_token(key_id: str, msg: bytes) -> int:
     return _token(b"signature", key_id.encode(), msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import attrs
@@ -58,19 +59,20 @@ class SystemConfig:
                 f"f={f}; choose at most f Byzantine servers"
             )
 
-    @property
+    # (cached: asked on every rule choice, and a configuration never changes)
+    @functools.cached_property
     def servers(self) -> tuple[NodeId, ...]:
         return tuple(server(i) for i in range(1, self.n + 1))
 
-    @property
+    @functools.cached_property
     def client_ids(self) -> tuple[NodeId, ...]:
         return tuple(client(i) for i in range(1, self.clients + 1))
 
-    @property
+    @functools.cached_property
     def byzantine_ids(self) -> frozenset[NodeId]:
         return frozenset(server(i) for i in self.byzantine)
 
-    @property
+    @functools.cached_property
     def correct_servers(self) -> tuple[NodeId, ...]:
         return tuple(s for s in self.servers if s.index not in self.byzantine)
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from tssbqs_pbt.kernel import Trace
 from tssbqs_pbt.properties.availability import check_availability
-from tssbqs_pbt.properties.confidentiality import SignedValue, check_confidentiality
+from tssbqs_pbt.properties.confidentiality import (
+    ConfidentialityScan,
+    SignedValue,
+    check_confidentiality,
+)
 from tssbqs_pbt.properties.consistency import allowed_values, check_consistency
 from tssbqs_pbt.properties.history import INITIAL_VALUE, OpRecord, operations
 from tssbqs_pbt.properties.verdict import (
@@ -23,6 +27,7 @@ from tssbqs_pbt.properties.verdict import (
 __all__ = [
     "INITIAL_VALUE",
     "Clause",
+    "ConfidentialityScan",
     "ConsistencyLevel",
     "OpRecord",
     "Property",
