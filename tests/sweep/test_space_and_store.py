@@ -90,6 +90,12 @@ def test_manifest_round_trip_and_corruption(tmp_path: Path) -> None:
     write_manifest(tmp_path, spec)
     assert read_manifest(tmp_path) == spec
     assert not spec.same_search(attrs.evolve(spec, shrink_runs=41))  # it decides verdicts
+    plateau = attrs.evolve(spec, shrink_plateau=30)
+    assert SweepSpec.from_json(plateau.to_json()) == plateau
+    assert not spec.same_search(plateau)
+    older = spec.to_json()
+    del older["shrink_plateau"]  # a manifest written before the option: no plateau
+    assert SweepSpec.from_json(older) == spec
     # a sweep written before lines named their phase cannot be continued deterministically
     data = json.loads((tmp_path / "sweep.json").read_text())
     data["version"] = 1

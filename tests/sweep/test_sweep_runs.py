@@ -161,7 +161,7 @@ def test_resume_refuses_other_flags_and_unknown_directories(tmp_path: Path) -> N
     bad_t = subprocess.run(_cli("--t", "9", "--out", str(tmp_path / "y")), capture_output=True,
                            text=True, timeout=60)
     assert bad_t.returncode == 2 and "t=9 is outside 1..n=4" in bad_t.stderr
-    for flag in ("--window", "--shrink-runs"):
+    for flag in ("--window", "--shrink-runs", "--shrink-plateau"):
         bad_n = subprocess.run(_cli(flag, "0", "--out", str(tmp_path / "z")),
                                capture_output=True, text=True, timeout=60)
         assert bad_n.returncode == 2 and f"{flag} 0: use a whole number >= 1" in bad_n.stderr
