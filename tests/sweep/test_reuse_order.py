@@ -43,5 +43,6 @@ def test_reuse_tries_the_offered_schedules_in_rank_order(tmp_path: Path) -> None
                                       reuse_only=True))
         assert result.verdict == "invalid" and result.source == "reuse", result.error
         assert result.reused_from == combination_key(first.origin)
+        assert result.choices == first.choices  # the library credits the schedule it offered
         assert result.examples == 1  # the first offered schedule broke it: one replay
         assert result.confirmed

@@ -140,7 +140,7 @@ def _run(task: Task, started: float) -> CombinationResult:
     # 1. reuse: this combination's own saved schedules, then neighbours' in the library's
     #    rank (nearest origin first, then most used), one at a time: Hypothesis would try the
     #    schedules of one database in its own order (shortest first), not in ours
-    offered: list[tuple[Tactic, bytes, str | None]] = []
+    offered: list[tuple[Tactic, bytes, str]] = []
     if backing is not None:
         for tactic in Tactic:
             offered += [(tactic, c, ITSELF) for c in backing.fetch(_db_key(tactic, design))]
