@@ -106,13 +106,13 @@ def answers(adversary: Adversary, pending: Iterable[OpId],
     return out
 
 
-
 class Deliveries:
-    """What the network delivered to each correct server: the declared objects (data,
+    """What correct processes delivered to each correct server: the declared objects (data,
     requests, ...) nested in those messages, latest delivery first.
 
     The adversary schedules the network, so it knows what it let through; a server it has
     been delaying still holds the newest of these (a stale datum B can ask it to vouch for).
+    What B itself sent a server is left out: it says nothing of what the server holds.
     Kept up to date incrementally from the world's steps."""
 
     def __init__(self, world: World, classes: Iterable[type]) -> None:
@@ -124,13 +124,14 @@ class Deliveries:
 
     def to(self, server: NodeId) -> tuple[Any, ...]:
         steps = self.world.steps
+        byzantine = self.world.knowledge.byzantine
         for record in steps[self._synced:]:
             for event in record.events:
                 if isinstance(event, Sent):
                     self._sent[event.envelope.id] = event.envelope
                 elif isinstance(event, Delivered):
                     envelope = self._sent.pop(event.msg_id, None)
-                    if envelope is not None:
+                    if envelope is not None and envelope.src not in byzantine:
                         seen = self._seen.setdefault(envelope.dst, {})
                         for obj in walk(envelope.payload):
                             if isinstance(obj, self.classes):
@@ -140,11 +141,18 @@ class Deliveries:
         return tuple(reversed(self._seen.get(server, {})))
 
 
-def stale_first(pool: tuple[Any, ...], seen: tuple[Any, ...]) -> tuple[Any, ...]:
-    """``pool`` with what a server has seen first, latest delivery first."""
+def stale_first(pool: tuple[Any, ...], seen: tuple[Any, ...], world: World) -> tuple[Any, ...]:
+    """``pool`` with what a server still holds first: what correct processes delivered to it,
+    latest delivery first; if none of ``pool`` was, the oldest B knows first (a server the
+    network has delayed from the start still holds its initial data), in the order B learnt
+    them."""
     rank = {obj: i for i, obj in enumerate(seen)}
-    if not rank:
-        return pool
+    if not any(c in rank for c in pool):
+        known = world.knowledge
+        rank = {obj: i for cls in dict.fromkeys(type(c) for c in pool)
+                for i, obj in enumerate(known.objects(cls))}
+        if not rank:
+            return pool
     return tuple(sorted(pool, key=lambda c: rank.get(c, len(rank))))
 
 

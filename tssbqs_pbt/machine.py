@@ -151,7 +151,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.bound = setup.settle_bound or 40 * setup.config.n ** 2
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
             self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
-            # what the network delivered to each server (LAG's "stale data first" only)
+            # what correct processes delivered to each server (LAG's "stale data first" only)
             self.deliveries = Deliveries(self.world, tuple(setup.declarations)) if lag else None
             self.values = 0
             self.checked = (-1, -1)
@@ -323,18 +323,19 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 if not kinds:
                     return
                 kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
-                # half the time, data a lagging server was sent come first (the newest is what
-                # it still holds: a stale datum it may vouch for)
-                seen: tuple[Any, ...] = ()
+                # half the time, what a lagging server still holds comes first (the newest
+                # datum correct processes delivered to it, else the oldest: a stale datum it
+                # may vouch for)
+                seen: tuple[Any, ...] | None = None
                 if self.lagging:
                     assert self.deliveries is not None
                     stale = data.draw(st.booleans(), label="stale data first")
-                    seen = self.deliveries.to(min(self.lagging)) if stale else ()
+                    seen = self.deliveries.to(min(self.lagging)) if stale else None
                 roles = dict(adversary.decls[kind].roles)
                 chosen: list[tuple[str, Any]] = []
                 for name, pool in field_pools(adversary, kind):
-                    if seen and roles[name] is FieldRole.DATA:
-                        pool = stale_first(pool, seen)
+                    if seen is not None and roles[name] is FieldRole.DATA:
+                        pool = stale_first(pool, seen, self.world)
                     pool = coherent_first(adversary, (v for _, v in chosen), pool)
                     if not pool:
                         return

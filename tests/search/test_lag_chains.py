@@ -219,3 +219,55 @@ def test_family_c_resists_the_stale_read() -> None:
     m = lag_machine()
     _stale_read(m, stale=True)
     m.teardown()
+
+
+def _read_while_lagging_from_the_start(m: Any, stale: bool) -> None:
+    # S3 lags from the start: C1's write of v1 completes without it (S3 still holds the
+    # initial datum, which no correct process ever sent it); C3 reads (the network waits); B
+    # builds a SignRead for the read, its datum drawn first from what S3 holds (or not)
+    from tssbqs_pbt.protocols.messages import SignRead
+
+    m.start(warmup=1, data=Script(server(3)))
+    assert not m.world.pending
+    m.invoke(data=Script(2, False, 0, 0))
+    kinds = synthesisable(m.adversary)
+    m.synthesise(data=Script(kinds.index(SignRead), stale, *([0] * 8), -1))
+    m.safe()
+
+
+def test_a11_a_server_delayed_from_the_start_vouches_for_the_initial_datum() -> None:
+    # nothing was delivered to S3, so "stale data first" puts the oldest datum B knows first:
+    # the initial one S3 still holds; S3 signs the read reply over it, and C3 reads v0 after v1
+    m = lag_machine(read_guard="LOCAL")
+    with pytest.raises(PropertyViolated, match="regular") as caught:
+        _read_while_lagging_from_the_start(m, stale=True)
+    read = caught.value.verdict.violations[0]
+    assert "v0" in str(read), read
+
+
+def test_a11_delayed_from_the_start_without_stale_first_is_harmless() -> None:
+    m = lag_machine(read_guard="LOCAL")
+    _read_while_lagging_from_the_start(m, stale=False)
+    m.teardown()
+
+
+def test_family_c_resists_the_read_while_lagging_from_the_start() -> None:
+    m = lag_machine()
+    _read_while_lagging_from_the_start(m, stale=True)
+    m.teardown()
+
+
+def test_stale_first_ignores_what_b_sent_the_lagging_server() -> None:
+    # B asks S3 (lagging) to vouch for v1's datum; that delivery is B's own, so S3's data
+    # are still only what correct processes sent it: nothing
+    m = lag_machine(read_guard="LOCAL")
+    m.start(warmup=1, data=Script(server(3)))
+    datum = m.world.states[server(1)].datum
+    assert datum.value == "v1"
+    from tssbqs_pbt.protocols.messages import SignRead
+
+    assert m.deliveries.to(server(3)) == ()
+    m.invoke(data=Script(2, False, 0, 0))
+    read = m.world.pending[next(iter(m.world.pending))]
+    m._b_send(server(3), SignRead(read, 0, datum, ()))
+    assert datum not in m.deliveries.to(server(3))
