@@ -23,8 +23,8 @@ from tssbqs_pbt.strategies.adversary import _NOTHING, Adversary, Position, _opti
 from tssbqs_pbt.crypto.api import Signature
 from tssbqs_pbt.kernel import Delivered, NodeId, OpId, Sent, World, walk
 
-__all__ = ["Deliveries", "answers", "build", "coherent_first", "field_pools", "stale_first",
-           "synthesisable"]
+__all__ = ["Deliveries", "answers", "build", "carrying_data", "coherent_first", "field_pools",
+           "stale_first", "synthesisable"]
 
 _SIGNED_ROLES = (FieldRole.SIGNATURE, FieldRole.PARTIAL)
 
@@ -41,6 +41,12 @@ def synthesisable(adversary: Adversary) -> tuple[type, ...]:
             continue
         out.append(cls)
     return tuple(out)
+
+
+def carrying_data(adversary: Adversary, kinds: Iterable[type]) -> tuple[type, ...]:
+    """Those of ``kinds`` with a self-verifying data field (where a stale datum can go)."""
+    return tuple(k for k in kinds
+                 if any(role is FieldRole.DATA for _, role in adversary.decls[k].roles))
 
 
 def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, ...]]]:

@@ -70,6 +70,7 @@ from tssbqs_pbt.strategies.draws import NETWORK_MODES, pick
 from tssbqs_pbt.strategies.synthesis import (
     Deliveries,
     build,
+    carrying_data,
     coherent_first,
     field_pools,
     stale_first,
@@ -322,15 +323,18 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 kinds = synthesisable(adversary)
                 if not kinds:
                     return
-                kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
-                # half the time, what a lagging server still holds comes first (the newest
-                # datum correct processes delivered to it, else the oldest: a stale datum it
-                # may vouch for)
+                # while an operation runs, half the time what a lagging server still holds
+                # comes first (the newest datum correct processes delivered to it, else the
+                # oldest: a stale datum it may vouch for), in a kind of request carrying data
                 seen: tuple[Any, ...] | None = None
-                if self.lagging:
+                if self.lagging and self.world.pending and data.draw(
+                        st.booleans(), label="stale data first"):
                     assert self.deliveries is not None
-                    stale = data.draw(st.booleans(), label="stale data first")
-                    seen = self.deliveries.to(min(self.lagging)) if stale else None
+                    carrying = carrying_data(adversary, kinds)
+                    if carrying:
+                        kinds = carrying
+                        seen = self.deliveries.to(min(self.lagging))
+                kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
                 roles = dict(adversary.decls[kind].roles)
                 chosen: list[tuple[str, Any]] = []
                 for name, pool in field_pools(adversary, kind):

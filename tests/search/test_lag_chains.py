@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, ProtocolSpec
 from tssbqs_pbt.strategies.draws import NETWORK_MODES
-from tssbqs_pbt.strategies.synthesis import synthesisable
+from tssbqs_pbt.strategies.synthesis import carrying_data, synthesisable
 
 from tssbqs_pbt.kernel import server
 from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
@@ -88,8 +88,8 @@ def test_a9_released_to_one_server_then_that_server_lags() -> None:
     m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
     assert m.adversary.withheld(), "B combined the datum's signature and kept it"
     kinds = [k.__name__ for k in synthesisable(m.adversary)]
-    # Store, every field at index 0, then "to" 0: S1 alone
-    m.synthesise(data=Script(kinds.index("Store"), *([0] * 9)))
+    # (S3 lags: no "stale data first") Store, every field at index 0, then "to" 0: S1 alone
+    m.synthesise(data=Script(False, kinds.index("Store"), *([0] * 9)))
     assert not m.world.pending, "the write is done"
     with pytest.raises(PropertyViolated, match="P1"):
         # a read; the lag moves (3), to S1 (uniform pick, index 1 = S1); B honest
@@ -188,14 +188,21 @@ def _stale_read(m: Any, stale: bool) -> None:
     # which completes without it; C3 reads (the network waits); B builds a SignRead for the
     # read, its datum drawn first from what the network delivered to S3 (or not), every other
     # field at index 0, sent to every correct server
-    from tssbqs_pbt.protocols.messages import SignRead
-
     m.start(warmup=1, data=Script(None))
     m.invoke(data=Script(1, True, 3, 3, 3, HONEST))
     assert m.lagging == {server(3)} and not m.world.pending
     m.invoke(data=Script(2, False, 0, 0))
+    _sign_read(m, stale)
+
+
+def _sign_read(m: Any, stale: bool) -> None:
+    # (with "stale data first", the kind is drawn among those carrying data)
+    from tssbqs_pbt.protocols.messages import SignRead
+
     kinds = synthesisable(m.adversary)
-    m.synthesise(data=Script(kinds.index(SignRead), stale, *([0] * 8), -1))
+    if stale:
+        kinds = carrying_data(m.adversary, kinds)
+    m.synthesise(data=Script(stale, kinds.index(SignRead), *([0] * 8), -1))
     m.safe()
 
 
@@ -225,14 +232,10 @@ def _read_while_lagging_from_the_start(m: Any, stale: bool) -> None:
     # S3 lags from the start: C1's write of v1 completes without it (S3 still holds the
     # initial datum, which no correct process ever sent it); C3 reads (the network waits); B
     # builds a SignRead for the read, its datum drawn first from what S3 holds (or not)
-    from tssbqs_pbt.protocols.messages import SignRead
-
     m.start(warmup=1, data=Script(server(3)))
     assert not m.world.pending
     m.invoke(data=Script(2, False, 0, 0))
-    kinds = synthesisable(m.adversary)
-    m.synthesise(data=Script(kinds.index(SignRead), stale, *([0] * 8), -1))
-    m.safe()
+    _sign_read(m, stale)
 
 
 def test_a11_a_server_delayed_from_the_start_vouches_for_the_initial_datum() -> None:
