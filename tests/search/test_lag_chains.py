@@ -274,3 +274,26 @@ def test_stale_first_ignores_what_b_sent_the_lagging_server() -> None:
     read = m.world.pending[next(iter(m.world.pending))]
     m._b_send(server(3), SignRead(read, 0, datum, ()))
     assert datum not in m.deliveries.to(server(3))
+
+
+def test_stale_data_first_draws_among_the_kinds_carrying_data() -> None:
+    # of the requests B can build after a write, only SignRead and Store have a datum field
+    m = lag_machine(read_guard="LOCAL")
+    m.start(warmup=1, data=Script(server(3)))
+    kinds = synthesisable(m.adversary)
+    assert {k.__name__ for k in kinds} > {"SignRead", "Store"}
+    assert [k.__name__ for k in carrying_data(m.adversary, kinds)] == ["SignRead", "Store"]
+
+
+def test_no_stale_draw_while_no_operation_runs() -> None:
+    # S3 lags but nothing is pending: the first draw of synthesise is the kind itself
+    m = lag_machine(read_guard="LOCAL")
+    m.start(warmup=1, data=Script(server(3)))
+    assert m.lagging and not m.world.pending
+    script = Script(0)
+    m.synthesise(data=script)
+    assert script.labels[0] == "kind"
+    m.invoke(data=Script(2, False, 0, 0))  # C3 reads, the network waits
+    script = Script(0)
+    m.synthesise(data=script)
+    assert script.labels[0] == "stale data first"
