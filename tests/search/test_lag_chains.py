@@ -263,16 +263,18 @@ def test_family_c_resists_the_read_while_lagging_from_the_start() -> None:
 def test_stale_first_ignores_what_b_sent_the_lagging_server() -> None:
     # B asks S3 (lagging) to vouch for v1's datum; that delivery is B's own, so S3's data
     # are still only what correct processes sent it: nothing
+    from tssbqs_pbt.protocols.messages import SignRead
+
     m = lag_machine(read_guard="LOCAL")
     m.start(warmup=1, data=Script(server(3)))
     datum = m.world.states[server(1)].datum
     assert datum.value == "v1"
-    from tssbqs_pbt.protocols.messages import SignRead
-
     assert m.deliveries.to(server(3)) == ()
     m.invoke(data=Script(2, False, 0, 0))
     read = m.world.pending[next(iter(m.world.pending))]
     m._b_send(server(3), SignRead(read, 0, datum, ()))
+    sent = m.world.steps[-1].action
+    assert type(sent).__name__ == "ByzantineSend" and sent.dst == server(3), "B's send happened"
     assert datum not in m.deliveries.to(server(3))
 
 
