@@ -8,8 +8,11 @@ trace's actions, and replays only the kernel (no strategies, no per-step invaria
 - **delete**: drop a chunk of actions (halves, quarters, ... single actions), keeping the drop
   when the replay still shows the violation;
 - **settle**: replace what happens between two invocations (deliveries and B's sends) by one
-  ``Settle`` (everything in flight, oldest first, B silent), and a run of single deliveries by
-  a ``Settle`` of as many messages.
+  ``Settle`` (everything in flight, oldest first, B silent), and a run of single deliveries
+  and settles by one ``Settle`` (of everything, else of as many messages);
+- **clients**: exchange two clients' invocations (a protocol may route a client's k-th
+  operation by who it is: a client whose first operation reaches the server the attack needs
+  makes the operations before it droppable).
 
 A delivery names its message by what it is (sender, destination, payload), not by its number,
 so it still finds its message after an earlier action is dropped; an action that no longer
@@ -130,7 +133,8 @@ class _Shrinker:
     def run(self) -> Minimized:
         changed = True
         while changed and not self.cut:
-            changed = self._segments() | self._settles() | self._deletions()
+            changed = (self._segments() | self._settles() | self._deletions()
+                       | self._clients())
         assert self.trace is not None
         return Minimized(self.trace, self.verdict, self.fault, self.runs, self.steps, self.cut)
 
@@ -169,20 +173,49 @@ class _Shrinker:
         return changed
 
     def _settles(self) -> bool:
-        """Replace each run of two or more single deliveries by one oldest-first settle."""
+        """Replace each run of two or more single deliveries and settles (of one ``hold``) by
+        one settle: of everything in flight, else of as many messages as the run delivered
+        at most, oldest first."""
         changed = False
         i = len(self.best) - 1
         while i >= 0 and not self.cut:
-            if not isinstance(self.best[i], _Route):
+            hold = _settle_hold(self.best[i])
+            if hold is None:
                 i -= 1
                 continue
             start = i
-            while start > 0 and isinstance(self.best[start - 1], _Route):
+            while start > 0 and _settle_hold(self.best[start - 1]) == hold:
                 start -= 1
-            count = i + 1 - start
-            if count >= 2 and self._try(start, i + 1, [Settle(count)]):
-                changed = True
+            run = self.best[start:i + 1]
+            if len(run) >= 2:
+                count = min(10_000, sum(x.max_deliveries if isinstance(x, Settle) else 1
+                                        for x in run))
+                for merged in (Settle(hold=hold), Settle(count, hold=hold)):
+                    if self._try(start, i + 1, [merged]):
+                        changed = True
+                        break
             i = start - 1
+        return changed
+
+    def _clients(self) -> bool:
+        """Exchange the invocations of two clients (at least one of them invoking), kept when
+        the replay is shorter: the later invocations of a client that is busy (its operation
+        stuck) or deliveries of messages no longer sent drop out of it."""
+        changed = False
+        clients = self.empty.config.client_ids
+        for i, a in enumerate(clients):
+            for b in clients[i + 1:]:
+                if self.cut:
+                    return changed
+                at = [k for k, x in enumerate(self.best)
+                      if isinstance(x, Invoke) and x.client in (a, b)]
+                if not at:
+                    continue
+                swap = {a: b, b: a}
+                changed |= self._try(at[0], len(self.best), [
+                    attrs.evolve(x, client=swap[x.client])
+                    if isinstance(x, Invoke) and x.client in swap else x
+                    for x in self.best[at[0]:]])
         return changed
 
     # -- replays -------------------------------------------------------------------------------
@@ -271,6 +304,14 @@ def _portable(trace: Trace) -> list[_Portable]:
             if isinstance(event, Sent):
                 sent[event.envelope.id] = event.envelope
     return actions
+
+
+def _settle_hold(action: _Portable) -> frozenset[Any] | None:
+    """What a delivery or settle holds back (a single delivery: nothing); None for any other
+    action."""
+    if isinstance(action, Settle):
+        return action.hold
+    return frozenset() if isinstance(action, _Route) else None
 
 
 def _resolve(world: World, portable: _Portable) -> Action | None:

@@ -232,6 +232,23 @@ def fabricated_report(a: Attack) -> None:
     a.run()
 
 
+def unsigned_store_above_all(a: Attack) -> None:
+    """A12, through a store: after v1 then v2 complete, B stores v1 (with its client-signed
+    request R1) unsigned at a timestamp above every one seen; a server storing data as given
+    keeps it, and the next read returns v1 as newer than v2."""
+    w1 = a.invoke(3, write("v1"))
+    a.run()
+    a.invoke(1, write("v2"))
+    a.run()
+    request = held_write_request(a, w1)
+    assert request is not None
+    a.silent = True
+    a.inject(S2, Store(request, Datum("v1", (1002, 1))), immediate=True)
+    a.run()
+    a.invoke(2, read())
+    a.run()
+
+
 def replayed_request(a: Attack) -> None:
     """A13/A14: after v1 then v2 complete, B hands C3's old request R1 to a correct server."""
     w1 = a.invoke(3, write("v1"))

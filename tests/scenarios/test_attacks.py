@@ -52,6 +52,8 @@ BROKEN: list[tuple[str, Script, Design, int, set[str]]] = [
      {"P1"}),
     ("A12 STORE_FORM=UNSIGNED", attacks.fabricated_report, c_with(store_form="UNSIGNED"), 4,
      {"P1"}),
+    ("A12 STORE_FORM=UNSIGNED, a store", attacks.unsigned_store_above_all,
+     c_with(store_form="UNSIGNED"), 4, {"P1"}),
     ("A13 EVIDENCE+QUORUM_MAX no dedup", attacks.replayed_request,
      c_with(ts_source="QUORUM_MAX"), 4, {"P1"}),
     ("A14 family J without dedup", attacks.replayed_request, j_with(request_dedup="OFF"), 4,

@@ -93,6 +93,40 @@ def test_a_run_of_deliveries_becomes_one_settle_when_that_keeps_the_violation() 
                    for a, b in zip(done.trace.steps, done.trace.steps[1:], strict=False))
 
 
+def test_consecutive_settles_merge_into_one() -> None:
+    """A12 through a store: one delivery a step becomes a chain of settles (each run of
+    deliveries between B's sends); the chain of the second write merges into one settle."""
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(store_form="UNSIGNED"))
+    attack = _hand_written(design, attacks.unsigned_store_above_all)
+    done = minimize_trace(Trace.of(attack.world), attack.protocol,
+                          property=Property.CONSISTENCY,
+                          signed_value=attack.protocol.signed_value, max_runs=5_000)
+    kinds = [type(s.action).__name__ for s in done.trace.steps]
+    assert kinds == ["Invoke", "Settle", "Invoke", "Settle", "ByzantineSend", "Invoke", "Settle"]
+    assert replay(done.trace, attack.protocol).steps == list(done.trace.steps)
+
+
+def test_exchanging_clients_lets_the_operations_before_an_attack_drop() -> None:
+    """DELEGATES=1 routes a client's k-th operation to server (client + k - 1) mod n: C1 needs
+    three operations before its fourth reaches B = S4, C3 one before its second."""
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(delegates="1"))
+    protocol = DesignProtocol(design)
+    world = World(protocol, design.config(byzantine={4}))
+    for operation in (write("v1"), write("v2"), read(), read()):
+        step(world, Invoke(client(1), operation))
+        step(world, Settle())
+    step(world, Drain())
+    trace = Trace.of(world)
+    assert [v.property for v in check_all(trace) if v.violated] == [Property.AVAILABILITY]
+
+    done = minimize_trace(trace, protocol, property=Property.AVAILABILITY)
+
+    invokes = [s.action for s in done.trace.steps if isinstance(s.action, Invoke)]
+    assert len(done.trace.steps) == 4 and len(invokes) == 2
+    assert {i.client for i in invokes} == {client(3)}
+    assert replay(done.trace, protocol).steps == list(done.trace.steps)
+
+
 def test_a_protocol_fault_is_kept_as_a_fault() -> None:
     protocol = RaisingRegister()
     config = SystemConfig(n=4, f=1, q=3, t=2, clients=2, byzantine=frozenset())
