@@ -16,6 +16,7 @@ derived from the protocol's message declarations, so it works for any plugged-in
 
 from __future__ import annotations
 
+import copy
 import functools
 import typing
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,15 @@ class Adversary:
         self._synced = 0
         self._public: set[bytes] = set()  # signed content B received or sent
         self._public_synced = (0, 0)  # (received envelopes, world steps) scanned for it
+
+    def fork(self, world: World) -> Adversary:
+        """This adversary acting in ``world``, a copy of its own world (``World.copy``): what
+        either does from now on leaves the other as it was."""
+        twin = copy.copy(self)
+        twin.world = world
+        twin.held = dict(self.held)
+        twin._public = set(self._public)
+        return twin
 
     # -- what B holds ------------------------------------------------------------------------
     def sync(self) -> None:

@@ -15,7 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tssbqs_pbt.kernel import Deliver, Settle, World, signed_content
+from tssbqs_pbt.kernel import Deliver, Invoke, Settle, World, read, signed_content
+from tssbqs_pbt.properties import Verdict, check_consistency
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.adversary import Adversary
 from tssbqs_pbt.strategies.draws import pick
@@ -41,6 +42,30 @@ class NetworkMixin:
 
     def _b_send(self, dst: Any, payload: Any, immediate: bool = True) -> None:
         raise NotImplementedError
+
+    def _check(self, verdict: Verdict) -> None:
+        raise NotImplementedError
+
+    def _idle(self) -> list[Any]:
+        raise NotImplementedError
+
+    def _probe(self) -> None:
+        """What a reader would see now: on a copy of the world, an idle client reads while
+        the network still lags, B following the protocol (the run's own last read, taken
+        early: a later write may hide what this one shows).  A violation fails the run with
+        the copy's trace; otherwise the run goes on as if nothing happened."""
+        idle = self._idle()
+        if not idle or not self.world.history:
+            return
+        world, adversary, cache = self.world, self.adversary, self._answer_cache
+        self.world = world.copy()
+        self.adversary = adversary.fork(self.world) if adversary is not None else None
+        try:
+            self._step(Invoke(idle[0], read()))
+            self._exchange()
+            self._check(check_consistency(self.world.history))
+        finally:
+            self.world, self.adversary, self._answer_cache = world, adversary, cache
 
     def _settle_with_b(self, skip: Any = None) -> None:
         for _ in range(self.bound):

@@ -21,7 +21,10 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
   (withhold; kinds carrying self-verifying data first); ``synthesise`` (B builds a whole
   well-formed request from its knowledge and sends it to one or every correct server);
   ``answer`` (B, as a delegate, hands a client a reply it can sign) — and B hands over at once
-  every reply it can newly sign for a running operation.
+  every reply it can newly sign for a running operation.  After an operation in which B kept
+  something to itself, a *probe*: on a copy of the world an idle client reads while the network
+  still lags, B following the protocol; a P1 violation there fails the run with the copy's
+  trace, otherwise the run goes on untouched (a later write would hide what the read shows).
 
 Swarm testing comes from Hypothesis itself (each example enables a random subset of the rules).
 The no-op rule ``done`` sorts first among Hypothesis's rules, so shrinking turns every step it
@@ -198,6 +201,10 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                         kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
                     self._exchange(honest=mode != "silent", keep=kept,
                                    withhold=mode if mode.startswith("withhold") else None)
+                if mode == "keep" or mode.startswith("withhold"):
+                    # B kept something to itself: what would a reader see now (before a
+                    # later write hides it)?  On a copy of the world, with no draw
+                    self._probe()
 
         if not lag:
             # -- the network -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, Proto
 from tssbqs_pbt.strategies.draws import NETWORK_MODES
 from tssbqs_pbt.strategies.synthesis import carrying_data, synthesisable
 
-from tssbqs_pbt.kernel import server
+from tssbqs_pbt.kernel import read, server
 from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
 
 HONEST = NETWORK_MODES.index("honest")  # the network draws of the LAG machine's operations
@@ -42,19 +42,43 @@ def lag_machine(**options: str) -> Any:
 
 def test_a8_done_before_any_store_needs_b_to_keep_its_stores() -> None:
     # ACK_MODE=NONE: B (delegate of C3's write, S3 lagging) follows the protocol but keeps its
-    # Store messages; the write is "done" with the datum stored nowhere; a read returns v1
+    # Store messages; the write is "done" with the datum stored nowhere; the probe after the
+    # operation (B kept something) reads v0 on a copy of the world
     m = lag_machine(ack_mode="NONE")
     m.start(warmup=1, data=Script(server(3)))
     m.safe()
     kinds = [k.__name__ for k in m._kinds()]
     keep = kinds.index("Store")
+    before = len(m.world.steps)
     # client C3, a write, the lag stays, network runs with B keeping one kind (uniform pick)
-    m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
-    m.safe()
+    with pytest.raises(PropertyViolated, match="P1") as caught:
+        m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
+    probe = caught.value.trace.steps
     assert not m.world.pending, "the write is done"
-    with pytest.raises(PropertyViolated, match="P1"):
-        m.invoke(data=Script(0, False, 0, HONEST))  # a read, the network runs with B honest
+    assert len(m.world.steps) > before and list(m.world.steps) == list(probe[:len(m.world.steps)])
+    first = probe[len(m.world.steps)].action
+    assert type(first).__name__ == "Invoke" and first.operation == read(), \
+        "the copy goes on with a read; the run's own world does not"
+    assert not any(type(s.action).__name__ == "Drain" for s in probe)
+
+
+def test_the_probe_leaves_the_run_as_it_was() -> None:
+    # family C, the same schedule: the probe reads (on a copy) and finds nothing; the run's
+    # world, B and the answer cache are those of a run without the probe, step for step
+    runs = []
+    for probe in (True, False):
+        m = lag_machine()
+        if not probe:
+            m._probe = lambda: None
+        m.start(warmup=1, data=Script(server(3)))
+        keep = [k.__name__ for k in m._kinds()].index("Store")
+        m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
+        m.invoke(data=Script(0, False, 0, HONEST))
         m.safe()
+        m.teardown()
+        runs.append((list(m.world.steps), m.adversary.cursor, list(m.adversary.held),
+                     m.world.knowledge.signatures))
+    assert runs[0] == runs[1]
 
 
 def test_without_keeping_the_same_schedule_is_harmless() -> None:
@@ -148,16 +172,21 @@ def _write_telling_one_server(m: Any) -> None:
 
 def test_a9_withhold_one_then_the_read_before_the_drain_misses_the_write() -> None:
     # ACK_MODE=PIGGYBACK: S1's acknowledgement partial and B's sign "done" after one correct
-    # store; the read the run ends with (the network still delaying S1, B honest) meets S2,
+    # store; the probe after the write (the network still delaying S1, B honest) meets S2,
     # S3 and B, which all hold v0
     m = lag_machine(ack_mode="PIGGYBACK")
-    _write_telling_one_server(m)
+    with pytest.raises(PropertyViolated, match="P1") as caught:
+        _write_telling_one_server(m)
     assert not m.world.pending, "the write is done"
     assert m.lagging == {server(1)}
-    with pytest.raises(PropertyViolated, match="P1") as caught:
-        m.teardown()
     kinds = [type(s.action).__name__ for s in caught.value.trace.steps]
     assert "Drain" not in kinds, "the read that breaks P1 runs before the network heals"
+    m = lag_machine(ack_mode="PIGGYBACK")  # without the probe, the read the run ends with
+    m._probe = lambda: None
+    _write_telling_one_server(m)
+    with pytest.raises(PropertyViolated, match="P1") as caught:
+        m.teardown()
+    assert "Drain" not in [type(s.action).__name__ for s in caught.value.trace.steps]
 
 
 def test_family_c_resists_withhold_one() -> None:
@@ -173,6 +202,7 @@ def test_withhold_keeps_what_only_b_holds_and_release_tells_one_server() -> None
     # ACK_MODE=NONE: with "withhold", B keeps the stores of the datum it combined (the write is
     # "done" anyway); "release" sends the kept store to S1 alone and the network delays S1
     m = lag_machine(ack_mode="NONE")
+    m._probe = lambda: None  # (it would read v0 after the write: a violation, shown above)
     m.start(warmup=0, data=Script(server(3)))
     m.invoke(data=Script(2, True, 0, NETWORK_MODES.index("withhold")))
     assert [type(k).__name__ for k in m.kept] == ["Store"]
