@@ -72,8 +72,10 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--f", type=int, default=1, help="Byzantine bound (with --protocol)")
     search.add_argument("--byzantine", type=int, default=None,
                         help="index of the Byzantine server (default: the last; 0 for none)")
-    search.add_argument("--budget", default="standard",
-                        help="quick | standard | thorough | a number of examples")
+    search.add_argument("--budget", default="thorough",
+                        help="quick | standard | thorough | a number of examples (default "
+                        "thorough: a search stops at its first violation, so the budget "
+                        "costs time only when nothing is found)")
     search.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
     replay = sub.add_parser(
