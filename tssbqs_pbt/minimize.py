@@ -188,9 +188,10 @@ class _Shrinker:
                 start -= 1
             run = self.best[start:i + 1]
             if len(run) >= 2:
-                count = min(10_000, sum(x.max_deliveries if isinstance(x, Settle) else 1
-                                        for x in run))
-                for merged in (Settle(hold=hold), Settle(count, hold=hold)):
+                count = sum(x.max_deliveries if isinstance(x, Settle) else 1 for x in run)
+                merges = [Settle(hold=hold)] + ([Settle(count, hold=hold)]
+                                                 if count < Settle().max_deliveries else [])
+                for merged in merges:
                     if self._try(start, i + 1, [merged]):
                         changed = True
                         break
