@@ -8,6 +8,9 @@ against: the same schedule is tried on the design it breaks and on both valid fa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from scenario import Attack
 from tssbqs_pbt.protocols.encoding import datum_bytes, read_reply_bytes, write_reply_bytes
 from tssbqs_pbt.protocols.messages import (
@@ -30,7 +33,16 @@ from tssbqs_pbt.protocols.messages import (
     WriteReply,
 )
 
-from tssbqs_pbt.kernel import Envelope, NodeSigned, OpId, client, read, server, write
+from tssbqs_pbt.kernel import (
+    Envelope,
+    NodeId,
+    NodeSigned,
+    OpId,
+    client,
+    read,
+    server,
+    write,
+)
 
 S1, S2, S3, S4 = (server(i) for i in range(1, 5))
 
@@ -236,21 +248,17 @@ def unsigned_store_above_all(a: Attack) -> None:
     """A12, through a store: after v1 then v2 complete, B stores v1 (with its client-signed
     request R1) unsigned at a timestamp above every one seen; a server storing data as given
     keeps it, and the next read returns v1 as newer than v2."""
-    w1 = a.invoke(3, write("v1"))
-    a.run()
-    a.invoke(1, write("v2"))
-    a.run()
-    request = held_write_request(a, w1)
-    assert request is not None
-    a.silent = True
-    a.inject(S2, Store(request, Datum("v1", (1002, 1))), immediate=True)
-    a.run()
-    a.invoke(2, read())
-    a.run()
+    _after_two_writes(a, lambda request: (S2, Store(request, Datum("v1", (1002, 1)))))
 
 
 def replayed_request(a: Attack) -> None:
     """A13/A14: after v1 then v2 complete, B hands C3's old request R1 to a correct server."""
+    _after_two_writes(a, lambda request: (S1, Request(request)))
+
+
+def _after_two_writes(a: Attack, replay: Callable[[NodeSigned], tuple[NodeId, Any]]) -> None:
+    """C3 writes v1 (request R1, B one of its delegates), then C1 writes v2; B, silent from
+    then on, sends ``replay(R1)`` to one correct server; then C2 reads."""
     w1 = a.invoke(3, write("v1"))
     a.run()
     a.invoke(1, write("v2"))
@@ -258,7 +266,7 @@ def replayed_request(a: Attack) -> None:
     request = held_write_request(a, w1)
     assert request is not None
     a.silent = True
-    a.inject(S1, Request(request), immediate=True)
+    a.inject(*replay(request), immediate=True)
     a.run()
     a.invoke(2, read())
     a.run()
