@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from tssbqs_pbt.kernel import Deliver, Invoke, Settle, World, read, signed_content
+from tssbqs_pbt.kernel import Deliver, Invoke, Sent, Settle, World, read, signed_content
 from tssbqs_pbt.properties import Verdict, check_consistency
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.adversary import Adversary
@@ -84,15 +84,23 @@ class NetworkMixin:
                 return
             self._step(Deliver(ready[0].id))
 
-    def _redraw_lagging(self, data: st.DataObject) -> None:
-        """Before an operation the network may start delaying another correct server
+    def _redraw_lagging(self, data: st.DataObject, first: Any = ()) -> None:
+        """When an operation starts the network may start delaying another correct server
         (what it held for the one before is delivered from now on), or stop delaying;
-        three times in four the lag stays where it is (shrinks to staying)."""
+        three times in four the lag stays where it is (shrinks to staying).  The correct
+        servers in ``first`` (those the new request went to) come first in the pick."""
         if data.draw(st.integers(0, 3), label="lag moves") < 3:
             return
         servers = self.setup.config.correct_servers
-        choice = pick(data, len(servers) + 1, "lagging now")
-        self.lagging = frozenset() if choice == 0 else frozenset({servers[choice - 1]})
+        order = [*(s for s in servers if s in first), None,
+                 *(s for s in servers if s not in first)]
+        choice = order[pick(data, len(order), "lagging now")]
+        self.lagging = frozenset() if choice is None else frozenset({choice})
+
+    def _recipients(self) -> tuple[Any, ...]:
+        """Where the last step's messages went (the new request's destinations)."""
+        return tuple(e.envelope.dst for e in self.world.steps[-1].events
+                     if isinstance(e, Sent))
 
     def _draw_lagging(self, data: st.DataObject) -> None:
         servers = (None, *self.setup.config.correct_servers) if self.byzantine else (None,)

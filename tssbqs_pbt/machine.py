@@ -15,8 +15,9 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
   initial warm-up of 0..2 complete writes.
 - ``LAG``: few, coarse rules.  A warm-up of 0..2 writes while the network may delay every
   message to one correct server until the drain (a *lagging* server, drawn so it shrinks to
-  none); ``invoke`` may first move the lag to another correct server (what was held for the
-  old one is delivered from then on), then let the network run at once — with B silent, with
+  none); ``invoke`` may move the lag to another correct server once the client has sent its
+  request — a server the request went to drawn first (what was held for the old one is
+  delivered from then on), then let the network run at once — with B silent, with
   B following the protocol, or following it but keeping every message of one kind to itself
   (withhold; kinds carrying self-verifying data first); ``synthesise`` (B builds a whole
   well-formed request from its knowledge and sends it to one or every correct server);
@@ -184,9 +185,9 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             idle = self._idle()
             who = data.draw(st.integers(0, len(idle) - 1), label="client")
             is_write = data.draw(st.booleans(), label="write")
-            if lag and self.byzantine:
-                self._redraw_lagging(data)
             self._invoke(idle[who].index - 1, is_write=is_write)
+            if lag and self.byzantine:
+                self._redraw_lagging(data, first=self._recipients())
             if lag:
                 # the network waits, runs with B silent, with B following the protocol, or the
                 # same but B keeps every message of one kind to itself, or what carries a

@@ -116,9 +116,24 @@ def test_a9_released_to_one_server_then_that_server_lags() -> None:
     m.synthesise(data=Script(False, kinds.index("Store"), *([0] * 9)))
     assert not m.world.pending, "the write is done"
     with pytest.raises(PropertyViolated, match="P1"):
-        # a read; the lag moves (3), to S1 (uniform pick, index 1 = S1); B honest
-        m.invoke(data=Script(0, False, 3, 3, 1, HONEST))
+        # C1 reads (C1#2: to S2, S3); the lag moves (3), to S1 (uniform pick, index 3 of
+        # S2, S3 — where the request went — none, S1); B honest
+        m.invoke(data=Script(0, False, 3, 3, 3, HONEST))
         m.safe()
+
+
+def test_the_lag_moves_first_to_a_correct_server_the_new_request_went_to() -> None:
+    # C3's first write goes to S3 and B = S4: when the lag moves, the pick's index 0 (its most
+    # likely draw) is S3, which leaves B the only delegate at work; then none, S1, S2
+    for index, lagging in enumerate([{server(3)}, set(), {server(1)}, {server(2)}]):
+        m = lag_machine()
+        m.start(warmup=0, data=Script(None))
+        m.invoke(data=Script(2, True, 3, 3, index, 0))  # the lag moves, uniform pick; wait
+        assert m.lagging == lagging, index
+    m = lag_machine()
+    m.start(warmup=0, data=Script(None))
+    m.invoke(data=Script(2, True, 3, 0, 0, 0))  # the geometric pick's first index
+    assert m.lagging == {server(3)}
 
 
 def _sign_high_for_first_request(m: Any) -> None:
@@ -214,12 +229,13 @@ def test_withhold_keeps_what_only_b_holds_and_release_tells_one_server() -> None
 
 
 def _stale_read(m: Any, stale: bool) -> None:
-    # v1 everywhere; S3 lags from C2's write of v2 on (the lag moves: 3, uniform pick 3 = S3),
+    # v1 everywhere; S3 lags from C2's write of v2 on (C2#1 goes to S2, S3; the lag moves: 3,
+    # uniform pick 1 of S2, S3, none, S1 = S3),
     # which completes without it; C3 reads (the network waits); B builds a SignRead for the
     # read, its datum drawn first from what the network delivered to S3 (or not), every other
     # field at index 0, sent to every correct server
     m.start(warmup=1, data=Script(None))
-    m.invoke(data=Script(1, True, 3, 3, 3, HONEST))
+    m.invoke(data=Script(1, True, 3, 3, 1, HONEST))
     assert m.lagging == {server(3)} and not m.world.pending
     m.invoke(data=Script(2, False, 0, 0))
     _sign_read(m, stale)
