@@ -11,6 +11,7 @@ refuses anything B could not build.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from hypothesis import strategies as st
@@ -84,7 +85,7 @@ class NetworkMixin:
                 return
             self._step(Deliver(ready[0].id))
 
-    def _redraw_lagging(self, data: st.DataObject, first: Any = ()) -> None:
+    def _redraw_lagging(self, data: st.DataObject, first: Collection[Any] = ()) -> None:
         """When an operation starts the network may start delaying another correct server
         (what it held for the one before is delivered from now on), or stop delaying;
         three times in four the lag stays where it is (shrinks to staying).  The correct

@@ -64,7 +64,8 @@ def test_a8_done_before_any_store_needs_b_to_keep_its_stores() -> None:
 
 def test_the_probe_leaves_the_run_as_it_was() -> None:
     # family C, the same schedule: the probe reads (on a copy) and finds nothing; the run's
-    # world, B and the answer cache are those of a run without the probe, step for step
+    # world and B (its place in what it received, what it holds, the signatures it knows) are
+    # those of a run without the probe, step for step
     runs = []
     for probe in (True, False):
         m = lag_machine()
