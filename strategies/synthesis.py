@@ -24,7 +24,7 @@ from tssbqs_pbt.crypto.api import Signature
 from tssbqs_pbt.kernel import Delivered, NodeId, OpId, Sent, World, walk
 
 __all__ = ["Deliveries", "answers", "build", "carrying_data", "coherent_first", "field_pools",
-           "stale_first", "synthesisable"]
+           "made_up", "stale_first", "synthesisable"]
 
 _SIGNED_ROLES = (FieldRole.SIGNATURE, FieldRole.PARTIAL)
 
@@ -63,6 +63,15 @@ def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, .
             pool = (*pool, None)
         pools.append((name, pool))
     return pools
+
+
+def made_up(adversary: Adversary, pool: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Those of ``pool`` B made up (:meth:`Adversary.fabrications`: unsigned, each value at
+    the highest timestamp it can invent), which come last in a data pool: what only a
+    protocol that trusts unsigned data accepts (SPEC: report fabricated data)."""
+    made = {o for cls in dict.fromkeys(type(c) for c in pool)
+            for o in adversary.fabrications(cls)}
+    return tuple(c for c in pool if c in made) if made else ()
 
 
 def coherent_first(adversary: Adversary, chosen: Iterable[Any],

@@ -20,12 +20,14 @@ Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
   delivered from then on), then let the network run at once — with B silent, with
   B following the protocol, or following it but keeping every message of one kind to itself
   (withhold; kinds carrying self-verifying data first); ``synthesise`` (B builds a whole
-  well-formed request from its knowledge and sends it to one or every correct server);
-  ``answer`` (B, as a delegate, hands a client a reply it can sign) — and B hands over at once
-  every reply it can newly sign for a running operation.  After an operation in which B kept
-  something to itself, a *probe*: on a copy of the world an idle client reads while the network
-  still lags, B following the protocol; a P1 violation there fails the run with the copy's
-  trace, otherwise the run goes on untouched (a later write would hide what the read shows).
+  well-formed request from its knowledge and sends it to one or every correct server; one
+  data field in four is drawn among the unsigned data B makes up, if the protocol's data may
+  be unsigned); ``answer`` (B, as a delegate, hands a client a reply it can sign) — and B
+  hands over at once every reply it can newly sign for a running operation.  After an
+  operation in which B kept something to itself, a *probe*: on a copy of the world an idle
+  client reads while the network still lags, B following the protocol; a P1 violation there
+  fails the run with the copy's trace, otherwise the run goes on untouched (a later write would
+  hide what the read shows).
 
 Swarm testing comes from Hypothesis itself (each example enables a random subset of the rules).
 The no-op rule ``done`` sorts first among Hypothesis's rules, so shrinking turns every step it
@@ -77,6 +79,7 @@ from tssbqs_pbt.strategies.synthesis import (
     carrying_data,
     coherent_first,
     field_pools,
+    made_up,
     stale_first,
     synthesisable,
 )
@@ -348,6 +351,10 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                 for name, pool in field_pools(adversary, kind):
                     if seen is not None and roles[name] is FieldRole.DATA:
                         pool = stale_first(pool, seen, self.world)
+                    elif roles[name] is FieldRole.DATA and (
+                            invented := made_up(adversary, pool)) and data.draw(
+                            st.integers(0, 3), label="made up") == 3:
+                        pool = invented  # one time in four only what B made up (else last)
                     pool = coherent_first(adversary, (v for _, v in chosen), pool)
                     if not pool:
                         return

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, ProtocolSpec
 from tssbqs_pbt.strategies.draws import NETWORK_MODES
-from tssbqs_pbt.strategies.synthesis import carrying_data, synthesisable
+from tssbqs_pbt.strategies.synthesis import (
+    carrying_data,
+    field_pools,
+    made_up,
+    synthesisable,
+)
 
 from tssbqs_pbt.kernel import read, server
 from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
@@ -346,3 +351,60 @@ def test_no_stale_draw_while_no_operation_runs() -> None:
     script = Script(0)
     m.synthesise(data=script)
     assert script.labels[0] == "stale data first"
+
+
+def _store_made_up_v1(m: Any) -> Script:
+    """After two writes, B stores v1 unsigned at a timestamp above all (a datum it made up) at
+    S1 alone: kind Store; "made up" (3); the uniform pick of v1 among what B made up; the
+    request coherent with it (index 0); "to" 0."""
+    from tssbqs_pbt.protocols.messages import Store
+
+    pool = dict(field_pools(m.adversary, Store))["datum"]
+    invented = [d.value for d in made_up(m.adversary, pool)]
+    script = Script(synthesisable(m.adversary).index(Store), 3, 3, invented.index("v1"),
+                    0, 0, 0)
+    m.synthesise(data=script)
+    return script
+
+
+def test_a12_b_stores_an_old_value_above_all_and_a_read_returns_it() -> None:
+    # STORE_FORM=UNSIGNED: S1 accepts the made-up datum <v1, high ts> (nothing signs it), and
+    # C3's read through S3 and B sees it above v2: regular semantics broken
+    m = lag_machine(store_form="UNSIGNED")
+    m.start(warmup=2, data=Script(None))
+    script = _store_made_up_v1(m)
+    assert script.labels[:2] == ["kind", "made up"]
+    (sent,) = [e for e in m.world.steps[-1].events if type(e).__name__ == "Sent"][:1]
+    assert sent.envelope.dst == server(1)
+    datum = sent.envelope.payload.datum
+    assert (datum.value, datum.sig) == ("v1", None) and datum.ts > (1000, 0)
+    with pytest.raises(PropertyViolated, match="regular semantics"):
+        m.invoke(data=Script(2, False, 0, HONEST))  # C3 reads; the lag stays; B honest
+        m.safe()
+
+
+
+def test_family_c_refuses_the_made_up_datum() -> None:
+    # the same schedule against family C: S1 drops the unsigned datum, every read returns v2
+    m = lag_machine()
+    m.start(warmup=2, data=Script(None))
+    _store_made_up_v1(m)
+    m.invoke(data=Script(2, False, 0, HONEST))
+    m.safe()
+    m.teardown()
+    done = [r.event.result.value for r in m.world.history
+            if type(r.event).__name__ == "Completed"]
+    assert done[:2] == ["v1", "v2"] and len(done) > 2 and set(done[2:]) == {"v2"}, done
+
+
+def test_made_up_picks_what_b_made_up_in_pool_order() -> None:
+    m = lag_machine(store_form="UNSIGNED")
+    m.start(warmup=2, data=Script(None))
+    from tssbqs_pbt.protocols.messages import Store
+
+    pool = dict(field_pools(m.adversary, Store))["datum"]
+    invented = made_up(m.adversary, pool)
+    assert invented and all(d.sig is None and d.ts > (1000, 0) for d in invented)
+    assert list(invented) == [d for d in pool if d in invented], "pool order kept"
+    signed = tuple(d for d in pool if d.sig is not None)
+    assert signed and made_up(m.adversary, signed) == ()

@@ -172,13 +172,14 @@ def test_n7_f2_threshold_at_most_f_is_found_and_family_c_passes_a_bounded_budget
 # UNSIGNED on 15, SIGN_GUARD=NONE on 13, ACK_MODE=NONE on 7, PIGGYBACK on 5; session 17, the
 # probe after B kept something and the lag moving first to where the new request went:
 # READ_GUARD=LOCAL on 15, UNSIGNED on 13, SIGN_GUARD=NONE on 14, ACK_MODE=NONE on 16,
-# PIGGYBACK on 11).
+# PIGGYBACK on 11; session 18, one data field in four among what B made up: READ_GUARD=LOCAL
+# on 15, UNSIGNED on 18, SIGN_GUARD=NONE on 16, ACK_MODE=NONE on 18, PIGGYBACK on 12).
 LAG_FINDABLE = {
-    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (1, 2, 3)),
+    "READ_GUARD=LOCAL t=2": (c_with(read_guard="LOCAL"), (2, 3, 4)),
     "STORE_FORM=UNSIGNED": (c_with(store_form="UNSIGNED"), (1, 2, 4)),
-    "SIGN_GUARD=NONE": (c_with(sign_guard="NONE"), (1, 2, 3)),
-    "ACK_MODE=NONE": (c_with(ack_mode="NONE"), (1, 2, 4)),
-    "ACK_MODE=PIGGYBACK t=2": (c_with(ack_mode="PIGGYBACK"), (1, 3, 4)),
+    "SIGN_GUARD=NONE": (c_with(sign_guard="NONE"), (1, 4, 6)),
+    "ACK_MODE=NONE": (c_with(ack_mode="NONE"), (1, 3, 4)),
+    "ACK_MODE=PIGGYBACK t=2": (c_with(ack_mode="PIGGYBACK"), (3, 4, 5)),
 }
 
 
