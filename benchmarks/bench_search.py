@@ -2,7 +2,7 @@
 no false alarm on the valid families under a large budget, steps per second on a valid family,
 and the ratio to a trivial Hypothesis state machine.
 
-    python benchmarks/bench_search.py [--seeds 20] [--budget 400] [--valid-budget 2000]
+    python benchmarks/bench_search.py [--seeds 20] [--budget 2000] [--valid-budget 2000]
         [--shrink-runs 10] [--minimize-runs 1000] [--jobs 2] [--json PATH] [--only NAME]
 
 Seeds are fresh (random.randrange unless --seed-base is given); no example database.  Each
@@ -25,6 +25,7 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,13 @@ from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, famil
 from tssbqs_pbt.kernel import Trace
 from tssbqs_pbt.minimize import minimize_trace
 from tssbqs_pbt.properties import check_all
-from tssbqs_pbt.search import Budget, SearchResult, search
+from tssbqs_pbt.search import (
+    Budget,
+    SearchResult,
+    replay_counterexample,
+    save_counterexample,
+    search,
+)
 from tssbqs_pbt.sweep.space import SweepSpec
 
 
@@ -162,13 +169,18 @@ def run_one(job: tuple[str, Design, int, int, int | None, int]) -> dict[str, Any
                                   seed=seed, shrink_runs=shrink_runs,
                                   minimize_runs=minimize_runs)
     found = result.counterexample
+    replays = None
+    if found is not None:  # (after the timed search) its replay file re-runs to the violation
+        with tempfile.TemporaryDirectory() as folder:
+            outcome = replay_counterexample(save_counterexample(found, folder))
+            replays = outcome.confirmed and outcome.expected.get("steps") == found.steps
     return {
         "name": name, "seed": seed, "found": found is not None,
         "first_s": result.first_failure_s, "elapsed_s": result.elapsed_s,
         "steps": found.steps if found else None, "shrink_cut": result.shrink_cut,
         "property": found.property if found else None,
         "clause": found.clause if found else None,
-        "tactic": found.tactic.value if found else None,
+        "tactic": found.tactic.value if found else None, "replays": replays,
         "examples": result.examples, "kernel_steps": result.kernel_steps,
         "minimize_runs": result.minimize_runs, "minimize_cut": result.minimize_cut,
     }
@@ -184,6 +196,7 @@ def attack_row(name: str, design: Design, runs: list[dict[str, Any]]) -> dict[st
     return {
         "combination": name, "n": design.n, "f": design.f, "q": design.q, "t": design.t,
         "found": len(found), "seeds": len(runs),
+        "replayed": sum(1 for r in found if r.get("replays")),
         "first_violation_s": median([r["first_s"] for r in found if r["first_s"] is not None]),
         "shrunk_counterexample_s": median([r["elapsed_s"] for r in found]),
         "shrunk_steps": steps,
@@ -220,7 +233,9 @@ def valid_row(name: str, design: Design, runs: list[dict[str, Any]]) -> dict[str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--budget", type=int, default=400)
+    parser.add_argument("--budget", type=int, default=2000,
+                        help="examples per search (the `search` command's default, thorough; "
+                        "a search stops at its first violation)")
     parser.add_argument("--valid-budget", type=int, default=2000,
                         help="examples per search of the valid families (no false alarm)")
     parser.add_argument("--valid-seeds", type=int, default=2)
@@ -301,7 +316,7 @@ def main() -> int:
 
 
 def _write(path: str, data: dict) -> None:  # type: ignore[type-arg]
-    """Written after every row, so an interrupted run keeps what it measured."""
+    """The run's figures, every search seed by seed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
@@ -318,7 +333,8 @@ def _line(row: dict) -> str:  # type: ignore[type-arg]
             f"{f(row['first_violation_s'])}s shrunk {f(row['shrunk_counterexample_s'])}s "
             f"steps {f(row['shrunk_steps'])} (hand-written {f(row['hand_written_steps'])}"
             f", same attack after the trace pass {f(row['hand_written_min_steps'])}; ratio "
-            f"{f(row['ratio_to_hand_written_min'])}) {','.join(p[:2] for p in row['properties'])}")
+            f"{f(row['ratio_to_hand_written_min'])}) {','.join(p[:2] for p in row['properties'])}"
+            f" replayed {row['replayed']}/{row['found']}")
 
 
 if __name__ == "__main__":
