@@ -68,7 +68,7 @@ def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, .
 def made_up(adversary: Adversary, pool: tuple[Any, ...]) -> tuple[Any, ...]:
     """Those of ``pool`` B made up (:meth:`Adversary.fabrications`: unsigned, each value at
     the highest timestamp it can invent), which come last in a data pool: what only a
-    protocol that trusts unsigned data accepts (SPEC: report fabricated data)."""
+    protocol that trusts unsigned data accepts."""
     made = {o for cls in dict.fromkeys(type(c) for c in pool)
             for o in adversary.fabrications(cls)}
     return tuple(c for c in pool if c in made) if made else ()

@@ -8,7 +8,7 @@ servers hold now), the network drains again, and P2 (and P1, P3) are checked.  E
 a few kernel steps, all recorded in the world's trace, so a counterexample replays without
 Hypothesis (:func:`tssbqs_pbt.kernel.replay`).
 
-Two tactics share this machine (SEARCH-NOTES: no single rule set wins):
+Three tactics share this machine (SEARCH-NOTES: no single rule set wins):
 
 - ``FINE``: one message at a time; B acts on single messages;
 - ``COARSE``: adds whole exchanges (settle with B honest, B asks every correct server) and an

@@ -369,19 +369,18 @@ def _store_made_up_v1(m: Any) -> Script:
 
 def test_a12_b_stores_an_old_value_above_all_and_a_read_returns_it() -> None:
     # STORE_FORM=UNSIGNED: S1 accepts the made-up datum <v1, high ts> (nothing signs it), and
-    # C3's read through S3 and B sees it above v2: regular semantics broken
+    # C3's read sees it above v2: regular semantics broken
     m = lag_machine(store_form="UNSIGNED")
     m.start(warmup=2, data=Script(None))
     script = _store_made_up_v1(m)
     assert script.labels[:2] == ["kind", "made up"]
-    (sent,) = [e for e in m.world.steps[-1].events if type(e).__name__ == "Sent"][:1]
+    sent = next(e for e in m.world.steps[-1].events if type(e).__name__ == "Sent")
     assert sent.envelope.dst == server(1)
     datum = sent.envelope.payload.datum
     assert (datum.value, datum.sig) == ("v1", None) and datum.ts > (1000, 0)
     with pytest.raises(PropertyViolated, match="regular semantics"):
         m.invoke(data=Script(2, False, 0, HONEST))  # C3 reads; the lag stays; B honest
         m.safe()
-
 
 
 def test_family_c_refuses_the_made_up_datum() -> None:
