@@ -173,7 +173,8 @@ def run_one(job: tuple[str, Design, int, int, int | None, int]) -> dict[str, Any
     if found is not None:  # (after the timed search) its replay file re-runs to the violation
         with tempfile.TemporaryDirectory() as folder:
             outcome = replay_counterexample(save_counterexample(found, folder))
-            replays = outcome.confirmed and outcome.expected.get("steps") == found.steps
+            replays = outcome.confirmed and outcome.trace is not None \
+                and len(outcome.trace.steps) == found.steps
     return {
         "name": name, "seed": seed, "found": found is not None,
         "first_s": result.first_failure_s, "elapsed_s": result.elapsed_s,
