@@ -224,6 +224,9 @@ def search(
         raise InvalidArgument(f"shares {weights!r} must give a weight >= 1 to each tactic")
     tried: list[Tactic] = []
     shortest, progress = [sys.maxsize], [0]  # the shortest failing run so far; run count then
+    # each tactic's shortest failing run: the result if Hypothesis ends without re-raising one
+    seen: dict[Tactic, tuple[int, AssertionError | None]] = {
+        t: (sys.maxsize, None) for t in tactics}
 
     def shrink_clock() -> int:
         """Runs so far, for the shrink bound; past it once ``shrink_plateau`` runs in a row
@@ -241,6 +244,8 @@ def search(
                 else sys.maxsize
             if size < shortest[0]:  # a shorter failing run: shrinking is making progress
                 shortest[0], progress[0] = size, examples[0]
+            if size < seen[tactic][0]:  # kept whatever Hypothesis does next (never lost)
+                seen[tactic] = (size, failure)
             # the first failing run is written at once, before Hypothesis starts shrinking:
             # an interrupted or endless shrink never loses what was found
             if first:
@@ -257,6 +262,7 @@ def search(
             tactic=tactic, on_failure=failed, on_example=count, properties=properties,
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
+        failure: AssertionError | None = None
         try:
             with shrink_limit(shrink_seconds, max_shrinks, shrink_runs,
                                shrink_clock), seed_only(), \
@@ -272,9 +278,18 @@ def search(
         except Unsatisfiable:
             if generate:
                 raise
-            continue  # none of the offered examples fits this machine: nothing to report
         except (PropertyViolated, FaultFound, _FirstFailure) as caught:
             failure = caught.failure if isinstance(caught, _FirstFailure) else caught
+        except Exception:
+            # Hypothesis gave up on a failure it saw (flaky replay, a health check, an error
+            # group): the failing run it saw is still the result; with none, the error stands
+            if seen[tactic][1] is None:
+                raise
+        if failure is None:
+            # shrinking may end without re-raising (a replay that no longer fails, a limit):
+            # a failing run seen in this tactic is a counterexample all the same
+            failure = seen[tactic][1]
+        if failure is not None:
             found = _counterexample(failure, tactic)
             minimized = None
             if shrink and minimize_runs:
