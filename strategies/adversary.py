@@ -12,7 +12,7 @@ derived from the protocol's message declarations, so it works for any plugged-in
   the way B can: statements of correct processes become B's own statements, and every declared
   signature or partial field gets the signature B holds or can combine for the new content;
 - **forget**: throw its emulated state away (then it reports stale data).
-"""
+Every Byzantine server acts (one pooled knowledge; each its own emulated state)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, declare
+from tssbqs_pbt.strategies.evidence import composed
 
 from tssbqs_pbt.crypto.api import PartialSignature, Signature
 from tssbqs_pbt.kernel import (
@@ -59,28 +60,31 @@ class Position:
 
 
 class Adversary:
-    """B's side of one run (the first Byzantine server acts; the others stay silent)."""
+    """The Byzantine servers of one run: one pooled knowledge, each with its own emulated
+    state; ``sender`` acts next (the last one that processed a message, or a rule's choice).
+    ``compose``: collection pools also offer new collections (:mod:`.evidence`)."""
 
     def __init__(self, world: World, declarations: Mapping[type, MessageDecl]) -> None:
         self.world = world
         self.decls = dict(declarations)
         self.decls.setdefault(NodeSigned, _NODE_SIGNED)
-        self.me: NodeId = min(world.config.byzantine_ids)
+        self.servers: tuple[NodeId, ...] = tuple(sorted(world.config.byzantine_ids))
+        self.me: NodeId = self.servers[0]
+        self.sender: NodeId = self.me
         self.top_types = tuple(world.protocol.message_types)
-        self._ctx = world.contexts[self.me]
-        self.state: Any = world.protocol.init_server(self._ctx)
-        self.cursor = 0  # next received envelope to process honestly
+        self.states: dict[NodeId, Any] = {
+            b: world.protocol.init_server(world.contexts[b]) for b in self.servers}
+        self.cursor, self.compose = 0, False  # next received envelope to process honestly
         self.held: dict[Any, None] = {}  # protocol messages held, in the order first held
-        self._synced = 0
-        self._public: set[bytes] = set()  # signed content B received or sent
+        self._synced, self._public = 0, set[bytes]()  # signed content B received or sent
         self._public_synced = (0, 0)  # (received envelopes, world steps) scanned for it
 
     def fork(self, world: World) -> Adversary:
-        """This adversary acting in ``world``, a copy of its own world (``World.copy``): what
-        either does from now on leaves the other as it was."""
+        """This adversary acting in ``world``, a copy of its own (``World.copy``)."""
         twin = copy.copy(self)
         twin.world = world
         twin.held = dict(self.held)
+        twin.states = dict(self.states)
         twin._public = set(self._public)
         return twin
 
@@ -135,9 +139,11 @@ class Adversary:
             return []
         envelope = received[self.cursor]
         self.cursor += 1
+        server = envelope.dst if envelope.dst in self.states else self.me
+        self.sender = server
         try:
-            self.state, effects = self.world.protocol.on_server_message(
-                self._ctx, self.state, envelope
+            self.states[server], effects = self.world.protocol.on_server_message(
+                self.world.contexts[server], self.states[server], envelope
             )
         except Exception:
             return []  # B is not bound by the protocol: a crashing handler just does nothing
@@ -157,8 +163,10 @@ class Adversary:
         """B made ``payload`` (it may send it now or later; the kernel learns it when sent)."""
         self._hold(payload)
 
-    def forget(self) -> None:
-        self.state = self.world.protocol.init_server(self._ctx)
+    def forget(self, server: NodeId | None = None) -> None:
+        """Throw emulated state away (every Byzantine server's, or ``server``'s)."""
+        for b in (self.servers if server is None else (server,)):
+            self.states[b] = self.world.protocol.init_server(self.world.contexts[b])
 
     # -- mutation ------------------------------------------------------------------------------
     def positions(self, message: Any) -> list[Position]:
@@ -179,8 +187,7 @@ class Adversary:
                 role is FieldRole.STATEMENT and isinstance(inner, NodeSigned)
                 and inner.signer in self.world.knowledge.byzantine
             ):
-                # B may rewrite data, and its own statements; a correct process's statement
-                # changed by B is no longer that process's statement, so B does not look inside
+                # B may rewrite data and its own statements (not inside a correct one's)
                 self._positions(inner, (*path, name), out, depth + 1)
 
     def pool(self, position: Position, current: Any) -> tuple[Any, ...]:
@@ -204,7 +211,6 @@ class Adversary:
             found.update(dict.fromkeys(self._invented(role, tuple(seen))))
             found.update(dict.fromkeys(reversed(tuple(seen))))
         elif role is FieldRole.STATEMENT:
-            # clients' signed requests first (B cannot make those), newest first
             statements = tuple(reversed(kn.objects(NodeSigned)))
             found.update(dict.fromkeys(s for s in statements if s.signer.is_client))
             found.update(dict.fromkeys(statements))
@@ -226,11 +232,13 @@ class Adversary:
                 found.update(dict.fromkeys(self.fabrications(cls)))
         elif role is FieldRole.COLLECTION:
             # an empty collection first; then held collections of objects (timestamps are
-            # tuples too, but not collections)
+            # tuples too, but not collections); then new ones composed (strategies.evidence)
             found[()] = None
             found.update(dict.fromkeys(
                 c for c in reversed(kn.objects(tuple)) if c and all(attrs.has(type(x)) for x in c)
             ))
+            if self.compose:
+                found.update(dict.fromkeys(composed(self, self._annotation(position))))
         if _optional(self._annotation(position)):
             found[None] = None
         found.pop(current, None)
@@ -440,7 +448,7 @@ class Adversary:
     def _repair(self, obj: Any) -> Any:
         if isinstance(obj, NodeSigned) and obj.signer not in self.world.knowledge.byzantine \
                 and not self.world.knowledge.holds(obj):
-            obj = attrs.evolve(obj, signer=self.me)
+            obj = attrs.evolve(obj, signer=self.sender)
         decl = self.decls.get(type(obj))
         if decl is None or not decl.signs:
             return obj
@@ -453,7 +461,7 @@ class Adversary:
             old = getattr(obj, name)
             if isinstance(old, PartialSignature) or decl.role(name) is FieldRole.PARTIAL:
                 if not (isinstance(old, PartialSignature) and old.msg == data):
-                    mine = self.world.knowledge.own_partial(self.me.index, data)
+                    mine = self.world.knowledge.own_partial(self.sender.index, data)
                     if mine is not None:
                         updates[name] = mine
             else:

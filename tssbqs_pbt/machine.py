@@ -62,6 +62,7 @@ from tssbqs_pbt.kernel import (
     step,
     write,
 )
+from tssbqs_pbt.partition import PartitionRules
 from tssbqs_pbt.properties import (
     ConfidentialityScan,
     Property,
@@ -91,6 +92,7 @@ class Tactic(enum.Enum):
     FINE = "fine"
     COARSE = "coarse"
     LAG = "lag"
+    SPLIT = "split"
 
 
 class PropertyViolated(AssertionError):
@@ -146,8 +148,11 @@ def make_machine(setup: SearchSetup) -> type[RuleBasedStateMachine]:
 def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
     coarse = tactic is Tactic.COARSE
     lag = tactic is Tactic.LAG
+    split = tactic is Tactic.SPLIT
+    fine = not lag and not split  # single messages, B acting on single messages
+    mixins: tuple[type, ...] = (PartitionRules,) if split else ()
 
-    class ProtocolMachine(NetworkMixin, RuleBasedStateMachine):
+    class ProtocolMachine(*mixins, NetworkMixin, RuleBasedStateMachine):  # type: ignore[misc]
         setup: SearchSetup
 
         def __init__(self) -> None:
@@ -159,6 +164,8 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.bound = setup.settle_bound or 40 * setup.config.n ** 2
             self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
             self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
+            if split and self.adversary is not None:
+                self.adversary.compose = True  # new collections too (strategies.evidence)
             # what correct processes delivered to each server (LAG's "stale data first" only)
             self.deliveries = Deliveries(self.world, tuple(setup.declarations)) if lag else None
             self.values = 0
@@ -170,47 +177,49 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.kept: dict[Any, None] = {}  # what B kept to itself in a LAG exchange, in order
 
         # -- set-up ------------------------------------------------------------------------
-        @initialize(warmup=st.integers(0, 2 if coarse or lag else 0), data=st.data())
+        @initialize(warmup=st.integers(0, 0 if fine and not coarse else 2), data=st.data())
         def start(self, warmup: int, data: st.DataObject) -> None:
             if lag:
                 self._draw_lagging(data)
             for i in range(warmup):
                 self._invoke(i % self.setup.config.clients, is_write=True)
-                if lag:
+                if lag or split:
                     self._exchange()
                 else:
                     self._settle_with_b()
 
         # -- clients -------------------------------------------------------------------------
-        @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
-        @rule(data=st.data())
-        def invoke(self, data: st.DataObject) -> None:
-            idle = self._idle()
-            who = data.draw(st.integers(0, len(idle) - 1), label="client")
-            is_write = data.draw(st.booleans(), label="write")
-            self._invoke(idle[who].index - 1, is_write=is_write)
-            if lag and self.byzantine:
-                self._redraw_lagging(data, first=self._recipients())
-            if lag:
-                # the network waits, runs with B silent, with B following the protocol, or the
-                # same but B keeps every message of one kind to itself, or what carries a
-                # signature it alone holds, or tells that to one correct server only (which
-                # the network then delays): NETWORK_MODES holds the odds
-                modes = len(NETWORK_MODES) if self.byzantine else 2
-                mode = NETWORK_MODES[data.draw(st.integers(0, modes - 1), label="network")]
-                if mode != "wait":
-                    kept = None
-                    if mode == "keep":
-                        kinds = self._kinds()
-                        kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
-                    self._exchange(honest=mode != "silent", keep=kept,
-                                   withhold=mode if mode.startswith("withhold") else None)
-                if mode == "keep" or mode.startswith("withhold"):
-                    # B kept something to itself: what would a reader see now (before a
-                    # later write hides it)?  On a copy of the world, with no draw
-                    self._probe()
+        if not split:  # (SPLIT has its own: tssbqs_pbt.partition)
 
-        if not lag:
+            @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
+            @rule(data=st.data())
+            def invoke(self, data: st.DataObject) -> None:
+                idle = self._idle()
+                who = data.draw(st.integers(0, len(idle) - 1), label="client")
+                is_write = data.draw(st.booleans(), label="write")
+                self._invoke(idle[who].index - 1, is_write=is_write)
+                if lag and self.byzantine:
+                    self._redraw_lagging(data, first=self._recipients())
+                if lag:
+                    # the network waits, runs with B silent, with B following the protocol, or the
+                    # same but B keeps every message of one kind to itself, or what carries a
+                    # signature it alone holds, or tells that to one correct server only (which
+                    # the network then delays): NETWORK_MODES holds the odds
+                    modes = len(NETWORK_MODES) if self.byzantine else 2
+                    mode = NETWORK_MODES[data.draw(st.integers(0, modes - 1), label="network")]
+                    if mode != "wait":
+                        kept = None
+                        if mode == "keep":
+                            kinds = self._kinds()
+                            kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
+                        self._exchange(honest=mode != "silent", keep=kept,
+                                       withhold=mode if mode.startswith("withhold") else None)
+                    if mode == "keep" or mode.startswith("withhold"):
+                        # B kept something to itself: what would a reader see now (before a
+                        # later write hides it)?  On a copy of the world, with no draw
+                        self._probe()
+
+        if fine:
             # -- the network -----------------------------------------------------------------
             @precondition(lambda self: len(self.world.pool) > 0)
             @rule(data=st.data())
@@ -240,12 +249,12 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                                                      label="which")]
                     self._b_send(dst, payload)
 
-        @precondition(lambda self: not lag and self._b_holds())
+        @precondition(lambda self: fine and self._b_holds())
         @rule(data=st.data())
         def replay(self, data: st.DataObject) -> None:
             self._b_target(data, self._pick_held(data))
 
-        @precondition(lambda self: not lag and self._b_holds())
+        @precondition(lambda self: fine and self._b_holds())
         @rule(data=st.data())
         def mutate(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -262,7 +271,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             value = pool[pick(data, len(pool), "value")]
             self._b_send_changed(data, message, position, value)
 
-        @precondition(lambda self: not lag and self._b_holds())
+        @precondition(lambda self: fine and self._b_holds())
         @rule(data=st.data())
         def outbid(self, data: st.DataObject) -> None:
             """B puts a timestamp above everything it has seen into a held message."""
@@ -275,7 +284,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             message, position = places[pick(data, len(places), "at")]
             self._b_send_changed(data, message, position, high)
 
-        @precondition(lambda self: not lag and self._b_holds())
+        @precondition(lambda self: fine and self._b_holds())
         @rule(data=st.data())
         def plant(self, data: st.DataObject) -> None:
             """B puts a self-verifying object it can sign into a held message (release)."""
@@ -287,7 +296,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             message, position, obj = places[pick(data, len(places), "plant")]
             self._b_send_changed(data, message, position, obj)
 
-        @precondition(lambda self: not lag and self._b_forges())
+        @precondition(lambda self: fine and self._b_forges())
         @rule(data=st.data())
         def forge(self, data: st.DataObject) -> None:
             adversary = self.adversary
@@ -301,7 +310,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             adversary.produced(forged)
             self._b_target(data, forged)
 
-        @precondition(lambda self: self.byzantine and not lag)
+        @precondition(lambda self: self.byzantine and fine)
         @rule()
         def forget(self) -> None:
             assert self.adversary is not None
@@ -419,7 +428,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             if not self.world.steps or self.failed:
                 return  # (after a failure the run is a counterexample already: no drain)
             idle = self._idle()
-            if lag and idle and self.world.history:
+            if (lag or split) and idle and self.world.history:
                 # a read while the network still lags, B following the protocol: what a
                 # client would read if the attack stopped here
                 self._step(Invoke(idle[0], read()))
@@ -498,7 +507,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             assert self.adversary is not None
             # B may not send what it cannot build: then the draw was wasted
             with contextlib.suppress(InvalidAction):
-                self._step(ByzantineSend(self.adversary.me, dst, payload, immediate))
+                self._step(ByzantineSend(self.adversary.sender, dst, payload, immediate))
 
         def _b_send_changed(self, data: st.DataObject, message: Any, position: Any,
                             value: Any) -> None:

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.strategies": 5,
     "tssbqs_pbt.machine": 6,
     "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)
+    "tssbqs_pbt.partition": 6,  # the SPLIT tactic's rules and network (a mixin)
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.engine_limits": 6,  # the Hypothesis engine knobs the search turns
     "tssbqs_pbt.sweep": 7,

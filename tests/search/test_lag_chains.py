@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from scripted import Script
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, ProtocolSpec
 from tssbqs_pbt.strategies.draws import NETWORK_MODES
 from tssbqs_pbt.strategies.synthesis import (
@@ -21,18 +22,6 @@ from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machi
 
 HONEST = NETWORK_MODES.index("honest")  # the network draws of the LAG machine's operations
 KEEP = NETWORK_MODES.index("keep")
-
-
-class Script:
-    """A stand-in for Hypothesis's ``data``: hands out the scripted values in order."""
-
-    def __init__(self, *values: Any) -> None:
-        self.values = list(values)
-        self.labels: list[str] = []
-
-    def draw(self, strategy: Any, label: str | None = None) -> Any:
-        self.labels.append(label or "")
-        return self.values.pop(0) if self.values else 0
 
 
 def lag_machine(**options: str) -> Any:

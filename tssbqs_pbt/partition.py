@@ -1,0 +1,250 @@
+"""The SPLIT tactic's rules: the network adversary of the model, and every Byzantine server.
+
+- **Partitions.**  Any set of correct servers may be cut off, and the cut may change at any
+  phase of an operation (``invoke`` draws it as the operation starts, ``repartition`` while it
+  runs).  A message to a cut-off server is *held*: it stays in flight, across operations, until
+  the adversary releases it (``release``: which one, in the order it likes) or the final drain
+  delivers everything fairly.  Cutting a server off again later, or healing the cut, does not
+  release what was held.
+- **Every Byzantine server acts**, each in its own mode for the operation: following the
+  protocol on its own emulated state, silent, keeping every message of one kind to itself
+  (released later, to whom the adversary likes), or restarting from its initial state (it then
+  reports what it held at the start).  All of them pool one knowledge.
+- **Composed evidence.**  ``synthesise`` builds a whole request from the pooled knowledge, its
+  collections assembled from held statements and the Byzantine servers' own
+  (:mod:`tssbqs_pbt.strategies.evidence`), sent by the Byzantine server drawn.
+
+Every choice is a draw (an index) that shrinks to the simplest: nobody cut off,
+every Byzantine server honest, the first candidate.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import precondition, rule
+
+from tssbqs_pbt.kernel import Deliver, OpId, Settle
+from tssbqs_pbt.protocols.api import FieldRole
+from tssbqs_pbt.strategies.draws import pick
+from tssbqs_pbt.strategies.synthesis import build, coherent_first, field_pools, synthesisable
+
+__all__ = ["B_MODES", "PartitionRules"]
+
+#: what one Byzantine server does during an operation (shrinks to "honest")
+B_MODES = ("honest", "silent", "keep", "restart")
+
+
+class PartitionRules:
+    """Rules and network of the SPLIT tactic (mixed into the rule machine, which provides
+    ``world``, ``adversary``, ``setup``, ``kept``, ``_step``, ``_b_send``, ``_invoke``,
+    ``_idle``, ``_ops``, ``_kinds``, ``_hand_over`` and ``_answers``)."""
+
+    world: Any
+    adversary: Any
+    setup: Any
+    kept: dict[Any, None]
+    bound: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cut: frozenset[Any] = frozenset()  # correct servers cut off now
+        self._held: set[int] = set()  # messages held until released (or the drain)
+        self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
+
+    # -- the network -------------------------------------------------------------------------
+    def _split_state(self) -> tuple[frozenset[Any], set[int], dict[Any, str]]:
+        return self._cut, self._held, self._modes
+
+    def _draw_cut(self, data: st.DataObject, label: str) -> None:
+        """The correct servers cut off from now on.  First how many: none, then as many as
+        leave a quorum of servers reachable (n - q: an operation can still complete, with
+        Byzantine help), then any other number; then which: sets holding the servers not cut
+        off before come first (a partition that moves: what the last operation reached is now
+        cut off), in a stable order otherwise."""
+        config = self.setup.config
+        servers = config.correct_servers
+        widest = max(0, min(len(servers), config.n - config.q))
+        sizes = list(dict.fromkeys([0, widest, *range(1, len(servers) + 1)]))
+        size = sizes[data.draw(st.integers(0, len(sizes) - 1), label=f"{label}: how many")]
+        self._mark_held()
+        if size == 0:
+            self._cut = frozenset()
+            return
+        reached = [s for s in servers if s not in self._cut]
+        sets = sorted(itertools.combinations(servers, size),
+                      key=lambda c: -len(set(c) & set(reached)))
+        self._cut = frozenset(sets[pick(data, len(sets), label)])
+
+    def _mark_held(self) -> None:
+        """Messages in flight to a cut-off server are held until released."""
+        _, held, _ = self._split_state()
+        in_flight = set(self.world.pool.ids())
+        held &= in_flight
+        held.update(e.id for e in self.world.pool if e.dst in self._cut)
+
+    def _draw_modes(self, data: st.DataObject) -> None:
+        _, _, modes = self._split_state()
+        if self.adversary is None:
+            return
+        for b in self.adversary.servers:
+            mode = B_MODES[data.draw(st.integers(0, len(B_MODES) - 1), label=f"{b} does")]
+            if mode == "keep":
+                kinds = self._kinds()  # type: ignore[attr-defined]
+                mode = f"keep:{kinds[pick(data, len(kinds), 'keeps')].__name__}" if kinds \
+                    else "honest"
+            elif mode == "restart":
+                self.adversary.forget(b)
+                mode = "honest"
+            modes[b] = mode
+
+    def _exchange(self, honest: bool = True, keep: type | None = None,
+                  withhold: str | None = None) -> None:
+        """Run the network under the current cut: deliverable messages oldest first; Byzantine
+        servers act in their modes (all following the protocol when called from outside the
+        tactic's rules, silent with ``honest`` false).  ``keep``/``withhold`` are LAG's."""
+        cut, held, modes = self._split_state()
+        adversary = self.adversary
+        for _ in range(self.bound):
+            if adversary is not None and adversary.unprocessed() > 0:
+                outputs = adversary.honest_step()
+                mode = modes.get(adversary.sender, "honest") if honest else "silent"
+                for dst, payload in outputs:
+                    if mode == "silent":
+                        continue
+                    if mode.startswith("keep:") and type(payload).__name__ == mode[5:]:
+                        self.kept[payload] = None
+                        continue
+                    self._b_send(dst, payload, immediate=False)  # type: ignore[attr-defined]
+                continue
+            if adversary is None and not any(
+                    i in held and (e := self.world.pool.get(i)) is not None and e.dst not in cut
+                    for i in held):
+                if any(e.dst not in cut for e in self.world.pool):
+                    self._step(Settle(self.bound, hold=cut))  # type: ignore[attr-defined]
+                break
+            ready = next((e for e in self.world.pool
+                          if e.id not in held and e.dst not in cut), None)
+            if ready is None:
+                break
+            self._step(Deliver(ready.id))  # type: ignore[attr-defined]
+        self._mark_held()
+
+    # -- rules -------------------------------------------------------------------------------
+    @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
+    @rule(data=st.data())
+    def invoke(self, data: st.DataObject) -> None:
+        """A client starts an operation; the network may cut a new set of correct servers off;
+        each Byzantine server picks its mode; the network runs."""
+        idle = self._idle()  # type: ignore[attr-defined]
+        who = data.draw(st.integers(0, len(idle) - 1), label="client")
+        is_write = data.draw(st.booleans(), label="write")
+        self._invoke(idle[who].index - 1, is_write=is_write)  # type: ignore[attr-defined]
+        self._split_state()
+        if self.adversary is not None:
+            if data.draw(st.booleans(), label="new cut"):
+                self._draw_cut(data, "cut off")
+            self._draw_modes(data)
+        self._exchange()
+
+    @precondition(lambda self: bool(self.world.pending))
+    @rule(data=st.data())
+    def repartition(self, data: st.DataObject) -> None:
+        """While an operation runs: another set of correct servers is cut off (what was held
+        stays held), the Byzantine servers may change mode, and the network runs."""
+        self._split_state()
+        self._draw_cut(data, "cut off now")
+        if data.draw(st.booleans(), label="new modes"):
+            self._draw_modes(data)
+        self._exchange()
+
+    @precondition(lambda self: bool(self._split_state()[1] & set(self.world.pool.ids())))
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        """The network delivers held messages it chooses: one, or every one to its server."""
+        _, held, _ = self._split_state()
+        waiting = [e for e in self.world.pool if e.id in held]
+        chosen = waiting[pick(data, len(waiting), "held message")]
+        if data.draw(st.booleans(), label="all to that server"):
+            batch = [e for e in waiting if e.dst == chosen.dst]
+        else:
+            batch = [chosen]
+        for envelope in batch:
+            held.discard(envelope.id)
+            self._step(Deliver(envelope.id))  # type: ignore[attr-defined]
+        self._exchange()
+
+    @precondition(lambda self: bool(self.kept))
+    @rule(data=st.data())
+    def give_back(self, data: st.DataObject) -> None:
+        """A Byzantine server sends a message it kept (newest first) to one correct server or
+        to every one."""
+        kept = list(reversed(self.kept))
+        message = kept[pick(data, len(kept), "kept message")]
+        self._send_out(data, message)
+
+    @precondition(lambda self: self.adversary is not None and bool(self.adversary.messages()))
+    @rule(data=st.data())
+    def synthesise(self, data: st.DataObject) -> None:
+        """A Byzantine server builds a whole well-formed request from the pooled knowledge
+        (collections composed from held statements and its own) and sends it."""
+        adversary = self.adversary
+        kinds = synthesisable(adversary)
+        if not kinds:
+            return
+        servers = adversary.servers
+        adversary.sender = servers[data.draw(st.integers(0, len(servers) - 1), label="as")]
+        kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
+        roles = dict(adversary.decls[kind].roles)
+        chosen: list[tuple[str, Any]] = []
+        for name, pool in field_pools(adversary, kind):
+            if roles[name] is FieldRole.COLLECTION:
+                pool = _about_first(adversary, [v for _, v in chosen], pool)
+            else:
+                pool = coherent_first(adversary, (v for _, v in chosen), pool)
+            if not pool:
+                return
+            chosen.append((name, pool[pick(data, len(pool), name)]))
+        message = build(adversary, kind, chosen)
+        if message is None:
+            return
+        adversary.produced(message)
+        self._send_out(data, message)
+
+    @precondition(lambda self: bool(self._answers()))
+    @rule(data=st.data())
+    def answer(self, data: st.DataObject) -> None:
+        """A Byzantine delegate hands a client a reply it can sign for its operation."""
+        replies = self._answers()  # type: ignore[attr-defined]
+        client, reply = replies[pick(data, len(replies), "reply")]
+        self._b_send(client, reply)  # type: ignore[attr-defined]
+
+    def _send_out(self, data: st.DataObject, message: Any) -> None:
+        servers = self.setup.config.correct_servers
+        choice = data.draw(st.integers(-1, len(servers) - 1), label="to")  # -1: every one
+        before = frozenset(self.world.knowledge.signatures)
+        for dst in servers if choice < 0 else (servers[choice],):
+            self._b_send(dst, message)  # type: ignore[attr-defined]
+        self._hand_over(before)  # type: ignore[attr-defined]
+
+
+def _about_first(adversary: Any, chosen: list[Any], pool: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Collections about the operation the fields chosen so far name come first (the reports
+    for this read, the acknowledgements for this write), stable otherwise."""
+    ops = {v for v in chosen if isinstance(v, OpId)}
+    if not ops:
+        return pool
+
+    def about(collection: Any) -> bool:
+        return isinstance(collection, tuple) and any(
+            v in ops for s in collection for v in _fields(getattr(s, "body", None)))
+
+    return tuple(sorted(pool, key=lambda c: not about(c)))
+
+
+def _fields(obj: Any) -> tuple[Any, ...]:
+    if obj is None or not hasattr(type(obj), "__attrs_attrs__"):
+        return ()
+    return tuple(getattr(obj, a.name) for a in type(obj).__attrs_attrs__)
