@@ -478,27 +478,8 @@ def _trace(raw: dict[str, Any], protocol: StorageProtocol, file: Path) -> Trace:
 
 
 def _load(file: Path) -> tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]]:
-    """A counterexample file's document, its 'expect' section, protocol name and config."""
-    try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TraceFormatError(f"counterexample file {str(file)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TraceFormatError(
-            f"counterexample file {str(file)!r} is not readable JSON ({exc}); it is corrupt"
-        ) from None
-    if not isinstance(raw, dict) or raw.get("format") != COUNTEREXAMPLE_FORMAT:
-        raise TraceFormatError(
-            f"{str(file)!r} is not a tssbqs-pbt counterexample (format "
-            f"{raw.get('format') if isinstance(raw, dict) else None!r}); pass a file written by "
-            "a search"
-        )
-    expected = raw.get("expect")
-    if not isinstance(expected, dict):
-        raise TraceFormatError(f"{str(file)!r} lacks its 'expect' section; the file is corrupt")
-    header = raw.get("header", {})
-    name = header.get("protocol") if isinstance(header, dict) else None
-    config = header.get("config", {}) if isinstance(header, dict) else {}
-    if not isinstance(name, str) or not isinstance(config, dict):
-        raise TraceFormatError(f"{str(file)!r} has no protocol name or configuration")
-    return raw, expected, name, config
+    """A counterexample file's document, its 'expect' section, protocol name and config, each
+    checked for type and shape (a :class:`TraceFormatError` names what is wrong)."""
+    from tssbqs_pbt.counterexample_file import read_counterexample
+
+    return read_counterexample(file, COUNTEREXAMPLE_FORMAT)

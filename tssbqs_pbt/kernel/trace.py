@@ -27,6 +27,7 @@ from tssbqs_pbt.kernel.actions import ACTION_TYPES, EVENT_TYPES, Action, Complet
 from tssbqs_pbt.kernel.codec import TypeRegistry, canonical_json, decode, encode
 from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.kernel.ids import OpId
+from tssbqs_pbt.kernel.jsonfile import parse_json, read_text
 from tssbqs_pbt.kernel.node import Envelope, NodeProtocol
 from tssbqs_pbt.kernel.step import step
 from tssbqs_pbt.kernel.values import NodeSigned, Operation, OpKind, OpResult
@@ -37,6 +38,7 @@ __all__ = [
     "TRACE_VERSION",
     "Trace",
     "TraceHeader",
+    "check_version",
     "load_trace",
     "registry_for",
     "replay",
@@ -104,14 +106,7 @@ class Trace:
 
     @classmethod
     def from_json(cls, text: str, registry: TypeRegistry, source: str = "trace") -> Trace:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise TraceFormatError(
-                f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-                "the file is corrupt or truncated"
-            ) from None
-        return cls.from_document(data, registry, source)
+        return cls.from_document(parse_json(text, source), registry, source)
 
     @classmethod
     def from_document(cls, data: Any, registry: TypeRegistry, source: str = "trace") -> Trace:
@@ -120,15 +115,13 @@ class Trace:
             raise TraceFormatError(
                 f"{source} is not a tssbqs-pbt trace (no \"format\": \"{TRACE_FORMAT}\" field)"
             )
-        version = data.get("version")
-        if version != TRACE_VERSION:
-            raise TraceFormatError(
-                f"{source} has trace format version {version!r}, but this tssbqs-pbt reads "
-                f"version {TRACE_VERSION}; re-record the trace with this version"
-            )
+        check_version(data, source)
         for key in ("header", "steps"):
             if key not in data:
                 raise TraceFormatError(f"{source} lacks its {key!r} section; the file is corrupt")
+        if not isinstance(data["header"], dict):
+            raise TraceFormatError(f"{source}: 'header' must be an object, not "
+                                   f"{type(data['header']).__name__}; the file is corrupt")
         if not isinstance(data["steps"], list):
             raise TraceFormatError(f"{source}: 'steps' must be a list; the file is corrupt")
         header = decode(data["header"], registry, "$.header")
@@ -146,6 +139,35 @@ class Trace:
         return cls(header, steps)
 
 
+def check_version(data: dict[str, Any], source: str) -> None:
+    """Raise :class:`TraceFormatError` unless ``data["version"]`` is the integer this version
+    of tssbqs-pbt reads."""
+    version = data.get("version")
+    if type(version) is int and version == TRACE_VERSION:
+        return
+    if "version" not in data:
+        raise TraceFormatError(f"{source} has no \"version\" field; a trace file says "
+                               f"\"version\": {TRACE_VERSION}; the file is corrupt")
+    if type(version) is not int:
+        raise TraceFormatError(
+            f"{source} has \"version\": {json.dumps(version)[:40]} ({_json_kind(version)}), but "
+            f"the version is the integer {TRACE_VERSION}: write \"version\": {TRACE_VERSION} "
+            "(no quotes)"
+        )
+    raise TraceFormatError(
+        f"{source} has trace format version {version}, but this tssbqs-pbt reads version "
+        f"{TRACE_VERSION}; re-record the trace with this version (or use the tssbqs-pbt that "
+        "wrote it)"
+    )
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    return {str: "a string", float: "a fraction", list: "a list", dict: "an object",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
 def registry_for(protocol: NodeProtocol, extra: Iterable[type] = ()) -> TypeRegistry:
     """The codec registry for traces of ``protocol`` (kernel, crypto and its message types)."""
     registry = TypeRegistry((*_KERNEL_TYPES, TraceHeader))
@@ -157,13 +179,8 @@ def registry_for(protocol: NodeProtocol, extra: Iterable[type] = ()) -> TypeRegi
 def load_trace(source: str | Path, protocol: NodeProtocol) -> Trace:
     """Read a trace file; every problem becomes a :class:`TraceFormatError` naming it."""
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TraceFormatError(f"trace file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TraceFormatError(f"cannot read trace file {str(path)!r}: {exc}") from None
-    return Trace.from_json(text, registry_for(protocol), source=f"trace file {str(path)!r}")
+    name = f"trace file {str(path)!r}"
+    return Trace.from_json(read_text(path, name), registry_for(protocol), source=name)
 
 
 def run_actions(

@@ -47,8 +47,14 @@ class ReportFiles:
 
 
 def report_stem(replay_path: str | Path) -> str:
-    """The replay file's stem as an identifier (``counterexample-p1-ab`` -> ``..._p1_ab``)."""
-    return python_identifier(Path(replay_path).stem)
+    """The replay file's stem as an identifier (``counterexample-p1-ab.json`` ->
+    ``counterexample_p1_ab``; a compressed ``...json.gz`` gives the same stem)."""
+    name = Path(replay_path).name
+    for suffix in (".json.gz", ".json", ".gz"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return python_identifier(name)
 
 
 def write_report(

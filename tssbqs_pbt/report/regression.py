@@ -7,12 +7,14 @@ is fixed (the docstring says to delete the test or flip its assertion then).  It
 
 from __future__ import annotations
 
-import json
 import keyword
 import os
 import re
 from pathlib import Path, PurePath
 from typing import Any
+
+from tssbqs_pbt.errors import TraceFormatError
+from tssbqs_pbt.kernel.jsonfile import read_json
 
 __all__ = ["python_identifier", "render_regression_test"]
 
@@ -94,8 +96,8 @@ def _location(replay: Path, test_dir: Path | None) -> str:
 def _expectation(replay: Path) -> tuple[dict[str, Any], str]:
     """The replay file's ``expect`` section and protocol name (empty when unreadable)."""
     try:
-        raw = json.loads(replay.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raw = read_json(replay, f"replay file {str(replay)!r}")
+    except TraceFormatError:
         return {}, "?"
     if not isinstance(raw, dict):
         return {}, "?"
