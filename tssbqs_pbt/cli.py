@@ -14,8 +14,12 @@ from pathlib import Path
 
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.validation import check_writable_dir
 
 __all__ = ["main"]
+
+_MAX_FILE_HELP = ("largest JSON file read, in MiB (default 16; also $TSSBQS_PBT_MAX_FILE_MB): a "
+                  "bigger file is refused before it is parsed; see docs/limits.md")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -40,7 +44,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--budget", default="standard",
                        help="quick | standard | thorough | examples per combination")
     sweep.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
-    sweep.add_argument("--out", default="tssbqs-sweep", help="report directory")
+    sweep.add_argument("--out", default="tssbqs-sweep", help="report directory (checked to be "
+                       "writable before the sweep starts)")
     sweep.add_argument("--resume", default=None, metavar="DIR",
                        help="finish the sweep in DIR, skipping its finished combinations")
     sweep.add_argument("--workers", type=int, default=None,
@@ -50,7 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                        help="run on a Dask distributed cluster")
     sweep.add_argument("--example-db", default=None, metavar="DIR|redis://HOST:PORT",
-                       help="Hypothesis example database (default: DIR/hypothesis-db)")
+                       help="Hypothesis example database: the schedules search found, saved as "
+                       "each result is recorded and replayed first by a later sweep sharing it "
+                       "(default: DIR/hypothesis-db)")
     sweep.add_argument("--shrink-runs", type=int, default=None, metavar="N",
                        help="bound on shrinking one counterexample, in machine runs (default "
                        "120, ~3 s at n=4; a count, so a seed gives the same sweep on any "
@@ -82,10 +89,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it")
     replay.add_argument("file", help="a counterexample JSON file, or a sweep's results.jsonl "
                         "or directory (replays every invalid combination)")
+    replay.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
     render = sub.add_parser("render", help="write steps, charts and a regression test for a "
-                            "saved counterexample")
+                            "saved counterexample (a sweep renders those its search found; "
+                            "render a reused one's file on demand)")
     render.add_argument("file")
     render.add_argument("--out", default=None, help="directory (default: next to the file)")
+    render.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
     return parser
 
 
@@ -93,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "max_file_mb", None) is not None:
+            from tssbqs_pbt.kernel.jsonfile import set_max_mb
+
+            set_max_mb(args.max_file_mb)
         if args.command == "sweep":
             from tssbqs_pbt.sweep.command import run_sweep_command
 
@@ -141,6 +155,7 @@ def _search(args: argparse.Namespace) -> int:
     config = SystemConfig(n=n, f=f, q=q, t=t,
                           byzantine=frozenset({byzantine}) if byzantine else frozenset())
     seed = args.seed if args.seed is not None else random.randrange(2**32)
+    check_writable_dir("--out", args.out)  # before the search: it saves as soon as it finds
     result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
     found = result.counterexample
     print(f"protocol {protocol.name}")
@@ -199,6 +214,8 @@ def _render(path: str, out: str | None) -> int:
     from tssbqs_pbt.report import write_report
     from tssbqs_pbt.search import replay_counterexample
 
+    check_writable_dir("--out" if out is not None else "the directory of FILE",
+                       out if out is not None else Path(path).parent)
     outcome = replay_counterexample(path)
     assert outcome.trace is not None
     verdict = next((v for v in outcome.verdicts if v.violated), None)

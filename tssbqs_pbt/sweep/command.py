@@ -36,6 +36,7 @@ from tssbqs_pbt.sweep.runner import Progress as SweepProgress
 from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
 from tssbqs_pbt.sweep.store import read_manifest
+from tssbqs_pbt.validation import check_writable_dir
 
 __all__ = ["run_sweep_command", "spec_from_args"]
 
@@ -44,28 +45,54 @@ def _ints(flag: str, text: str | None) -> tuple[int, ...]:
     if text is None:
         return ()
     try:
-        return tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
     except ValueError:
         raise InvalidArgument(f"{flag} {text!r}: give whole numbers separated by commas, "
                               "e.g. 2,3") from None
+    if not values:
+        name = flag.strip("-").split()[-1].rstrip("=")
+        shown = f"{flag}{text!r}" if flag.endswith("=") else f"{flag} {text!r}"
+        raise InvalidArgument(f"{shown} gives no {name} value; give at least one (e.g. --{name} 3 "
+                              f"or --{name} 2,3), or leave it out to sweep every {name} in 1..n")
+    return values
 
 
-def spec_from_args(args: argparse.Namespace) -> SweepSpec:
-    qs, ts = list(_ints("--q", args.q)), list(_ints("--t", args.t))
+def _parameters(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, ...], list[str]]:
+    """q and t values from --q/--t and --only q=/t= (each given one way only), and the option
+    pins."""
+    given: dict[str, tuple[str, tuple[int, ...]]] = {}
+    for name, text in (("q", args.q), ("t", args.t)):
+        if text is not None:
+            given[name] = (f"--{name} {text}", _ints(f"--{name}", text))
     options = []
     for word in args.only:
         name, _, value = word.partition("=")
-        if name.strip().lower() in ("q", "t"):
-            (qs if name.strip().lower() == "q" else ts).extend(_ints(f"--only {name}=", value))
+        key = name.strip().lower()
+        if key in ("q", "t"):
+            values = _ints(f"--only {key}=", value)
+            if key in given:
+                raise InvalidArgument(
+                    f"{key} is given twice ({given[key][0]} and --only {word}); the sweep would "
+                    f"search their union: give the {key} values once, e.g. --{key} 2,3")
+            given[key] = (f"--only {word}", values)
         else:
             options.append(word)
+    return (given.get("q", ("", ()))[1], given.get("t", ("", ()))[1], options)
+
+
+def spec_from_args(args: argparse.Namespace) -> SweepSpec:
+    q_values, t_values, options = _parameters(args)
     for flag, value, least in (("--n", args.n, 1), ("--f", args.f, 0)):
         if value < least:
             raise InvalidArgument(f"{flag} {value}: use a whole number >= {least}")
+    if args.n < 3 * args.f + 1:
+        raise InvalidArgument(
+            f"--n {args.n} --f {args.f}: a sweep needs n >= 3f+1 = {3 * args.f + 1} servers (the "
+            f"design space and the published families it is compared with assume it; 'search "
+            f"--design' tries a single smaller system); raise --n to {3 * args.f + 1} or lower "
+            "--f")
     budget_name, budget = parse_sweep_budget(args.budget)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
-    q_values: tuple[int, ...] = tuple(qs)
-    t_values: tuple[int, ...] = tuple(ts)
     spec = SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
                      budget=budget, budget_name=budget_name, seed=seed)
     for flag, value in (("--shrink-runs", args.shrink_runs), ("--window", args.window),
@@ -86,6 +113,10 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         _check_resume_flags(args, spec)
     else:
         spec = spec_from_args(args)
+    # (before any work: a sweep that cannot save its results must not start)
+    check_writable_dir("--resume" if resume else "--out", directory)
+    if args.example_db is not None and "://" not in args.example_db:
+        check_writable_dir("--example-db", args.example_db)
     executor = make_executor(workers=args.workers, dask_local=args.dask_local,
                              scheduler=args.scheduler)
     total = len(spec.designs())
@@ -125,7 +156,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
     given = (spec_from_args(args)
-             if (args.only or args.q or args.t or args.shrink_runs is not None
+             if (args.only or args.q is not None or args.t is not None
+                 or args.shrink_runs is not None
                  or args.window is not None or args.shrink_plateau is not None) else None)
     if given is not None and not given.same_search(spec):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
