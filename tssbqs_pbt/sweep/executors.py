@@ -2,6 +2,11 @@
 
 Both take the same picklable task function; the sweep loop only needs ``submit``,
 ``wait_any``, ``result`` and ``shutdown``.  Dask is imported only when asked for.
+
+Worker processes started here (the local pool's, a Dask ``LocalCluster``'s) never outlive the
+sweep: each runs a watchdog thread that ends the process within half a second of its parent's
+death (``kill -9`` of the sweep gives them no chance to be told), so no orphan keeps computing
+or holds the multiprocessing resource tracker alive.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from tssbqs_pbt.errors import InvalidArgument
 
-__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "make_executor"]
+__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "exit_with_parent", "make_executor"]
 
 
 class Executor(Protocol):
@@ -31,9 +38,58 @@ class Executor(Protocol):
     def shutdown(self, *, cancel: bool) -> None: ...
 
 
-def _ignore_sigint() -> None:
+#: how often a worker checks that its parent is alive, in seconds
+PARENT_CHECK_S = 0.5
+#: exit status of a worker that ended because its parent died
+ORPHANED = 70
+
+
+def exit_with_parent(parent: int | None = None, interval: float = PARENT_CHECK_S) -> None:
+    """Start a daemon thread ending this process (``os._exit``) once the sweep is gone.
+
+    ``parent`` is the sweep's process id (default: this process's parent).  The sweep is gone
+    when this process is handed to another parent (init or a subreaper: its parent died) or
+    when ``parent`` no longer runs (it may have died before this process got here, or not be
+    its direct parent).  Polling works on every POSIX system and whichever thread started the
+    process, which ``PR_SET_PDEATHSIG`` does not (it fires when the *thread* that forked
+    exits).  Idempotent: one watchdog per process."""
+    if os.name != "posix" or getattr(exit_with_parent, "started", False):
+        return
+    first = os.getppid()
+    sweep = first if parent is None else parent
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != first or not _running(sweep):
+                os._exit(ORPHANED)
+            time.sleep(interval)
+
+    threading.Thread(target=watch, name="tssbqs-pbt-parent-watchdog", daemon=True).start()
+    exit_with_parent.started = True  # type: ignore[attr-defined]
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux: /proc says; elsewhere a
+    zombie counts as running, and the parent change shows its death)."""
+    if pid <= 1:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _worker_init(sweep: int) -> None:
     # Ctrl-C is the parent's to handle: it saves what is done and stops the workers
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(sweep)
 
 
 class LocalExecutor:
@@ -42,7 +98,7 @@ class LocalExecutor:
         self.description = f"local process pool, {workers} worker{'s' * (workers != 1)}"
         self._pool = cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_sigint,
+            initializer=_worker_init, initargs=(os.getpid(),),
         )
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
@@ -100,6 +156,8 @@ class DaskExecutor:
                 dashboard_address=None, silence_logs=50,
             )
             self._client = distributed.Client(self._cluster)
+            # its worker processes are ours: they end with us (not a shared cluster's)
+            self._client.run(exit_with_parent, os.getpid())
             self.workers = n
             self.description = f"Dask LocalCluster on loopback, {n} worker processes"
 

@@ -2,7 +2,9 @@
 
 Counterexamples are grouped by the schedule that produced them: each schedule found by search
 is shown once with its Mermaid chart, followed by every combination it broke (itself, then the
-neighbours it broke on replay), each linked to its own steps, chart, SVG and JSON replay.
+neighbours it broke on replay), each linked to its JSON replay file, and to its steps, chart and
+SVG where the sweep wrote them (for counterexamples found by search; ``tssbqs-pbt render FILE``
+writes them for any other).
 """
 
 from __future__ import annotations
@@ -173,7 +175,10 @@ def write_markdown(found: Findings, path: Path) -> Path:
     lines += ["", "## Counterexamples", "",
               f"Every invalid combination, each linked to its own files: [{listing.name}]"
               f"({listing.name}). Below, each schedule found by search, with its chart and how "
-              "many neighbours it also broke when replayed.", ""]
+              "many neighbours it also broke when replayed. A counterexample found by replaying "
+              "a schedule is kept as its replay file only (gzip-compressed JSON; `tssbqs-pbt "
+              "replay` and `tssbqs-pbt render` read it as it is): `tssbqs-pbt render FILE` "
+              "writes its steps, charts and regression test.", ""]
     lines += _counterexample_sections(outcome.results, outcome.directory, listing.name)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     listing.write_text("\n".join(_listing(outcome.results)) + "\n", encoding="utf-8")
@@ -181,9 +186,13 @@ def write_markdown(found: Findings, path: Path) -> Path:
 
 
 def _line(r: CombinationResult) -> str:
+    if "steps" in r.files:
+        charts = _link(r, "svg", "SVG")
+    else:  # (a reused schedule: rendered on demand)
+        charts = f"steps and charts: `tssbqs-pbt render {r.files.get('replay', 'FILE')}`"
     return (f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), {r.steps} steps, "
             f"{r.source}{f' from `{r.reused_from}`' if r.reused_from else ''} · "
-            f"{_link(r, 'replay', 'JSON')} · {_link(r, 'svg', 'SVG')}")
+            f"{_link(r, 'replay', 'JSON')} · {charts}")
 
 
 def _listing(results: Sequence[CombinationResult]) -> list[str]:

@@ -15,7 +15,10 @@ So one worker, two, or a Dask cluster give the same verdicts, and so does a swee
 killed and resumed: ``resume=True`` runs the same passes again with each line already in
 ``results.jsonl`` standing in for its task (nothing finished runs again; only the closing
 reuse passes, whose "still valid" answers are not written, are repeated).  Every result is
-appended to ``results.jsonl`` before anything else happens to it; Ctrl-C
+appended to ``results.jsonl`` before anything else happens to it, and only then is a schedule
+that search found saved to the example database (workers only read it): so a task never finds
+there what a task cut off by a kill (``kill -9``, a crash, a lost machine) had found, and a
+sweep killed at any point and resumed gives the verdicts of one never interrupted.  Ctrl-C
 (``KeyboardInterrupt``) stops the workers and returns what is done.
 """
 
@@ -35,12 +38,19 @@ from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.executors import Executor, make_executor
 from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec, combination_key, combination_seed
-from tssbqs_pbt.sweep.store import ResultsLog, load_log, read_manifest, write_manifest
+from tssbqs_pbt.sweep.store import (
+    ResultsLog,
+    load_log,
+    read_manifest,
+    repair_log,
+    write_manifest,
+)
 from tssbqs_pbt.sweep.work import (
     ITSELF,
     CombinationResult,
     Task,
     open_example_db,
+    remember,
     run_combination,
 )
 
@@ -101,7 +111,9 @@ def run_sweep(
                 f"{spec.to_json()}; resume with the same flags (or none) or use a new directory"
             )
         spec = earlier
+        repaired = repair_log(folder)  # a line cut short by a kill: gone before anything reads
         lines, warnings = load_log(folder)
+        warnings = ([repaired] if repaired else []) + warnings
         recorded = {(r.phase, r.key): r for r in lines}
     else:
         if (folder / "results.jsonl").exists():
@@ -112,7 +124,7 @@ def run_sweep(
         write_manifest(folder, spec)
     if example_db is None:
         example_db = str(folder / "hypothesis-db")
-    open_example_db(example_db)  # a bad --example-db fails here, before any work
+    database = open_example_db(example_db)  # a bad --example-db fails here, before any work
 
     designs = spec.designs()
     full = spec.budget.examples
@@ -167,6 +179,7 @@ def run_sweep(
                 result = _carry(before, result)
             result = attrs.evolve(result, phase=phase[0])
             log.append(result)  # saved before it is reported
+        remember(database, result)  # only once its line is recorded: see the docstring
         settle(result)
         return result
 

@@ -109,20 +109,48 @@ class SweepSpec:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SweepSpec:
+        """The spec of :meth:`to_json`; a field of the wrong type or shape raises
+        :class:`TypeError` or :class:`KeyError` naming it (the manifest reader reports it)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"'spec' must be an object, not {type(data).__name__}")
         budget = data["budget"]
+        if not isinstance(budget, Mapping):
+            raise TypeError(f"'budget' must be an object, not {type(budget).__name__}")
+        pins = data["pins"]
+        if not isinstance(pins, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in pins.items()):
+            raise TypeError("'pins' must be an object of OPTION: VALUE strings")
+        plateau = data.get("shrink_plateau")
+        if not isinstance(budget.get("name"), str):
+            raise TypeError("'budget.name' must be a string")
         return cls(
-            n=int(data["n"]), f=int(data["f"]), qs=tuple(data["qs"]), ts=tuple(data["ts"]),
-            pins={k.lower(): parse_option(k, v) for k, v in data["pins"].items()},
-            budget=Budget(int(budget["examples"]), int(budget["steps"])),
-            budget_name=str(budget["name"]), seed=int(data["seed"]),
-            shrink_runs=int(data["shrink_runs"]), window=int(data["window"]),
-            shrink_plateau=(None if data.get("shrink_plateau") is None
-                            else int(data["shrink_plateau"])),
+            n=_whole(data, "n"), f=_whole(data, "f"), qs=_wholes(data, "qs"),
+            ts=_wholes(data, "ts"),
+            pins={k.lower(): parse_option(k, v) for k, v in pins.items()},
+            budget=Budget(_whole(budget, "examples"), _whole(budget, "steps")),
+            budget_name=budget["name"], seed=_whole(data, "seed"),
+            shrink_runs=_whole(data, "shrink_runs"), window=_whole(data, "window"),
+            shrink_plateau=None if plateau is None else _whole(data, "shrink_plateau"),
         )
 
     def same_search(self, other: SweepSpec) -> bool:
         """Everything but the seed agrees (a resumed sweep may not change what it searches)."""
         return attrs.evolve(self, seed=0) == attrs.evolve(other, seed=0)
+
+
+def _whole(data: Mapping[str, Any], key: str) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{key!r} must be a whole number, not {type(value).__name__} {value!r:.40}")
+    return value
+
+
+def _wholes(data: Mapping[str, Any], key: str) -> tuple[int, ...]:
+    values = data[key]
+    if not isinstance(values, list) or not values or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{key!r} must be a non-empty list of whole numbers, not {values!r:.40}")
+    return tuple(values)
 
 
 def combination_key(design: Design) -> str:

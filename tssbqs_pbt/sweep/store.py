@@ -4,8 +4,11 @@ Each finished combination is appended to ``results.jsonl`` as one JSON line and 
 disk at once, so an interrupted sweep loses nothing it finished.  Every line names the
 *phase* of the sweep that produced it (the n-th pass over the combinations), so ``--resume``
 (:func:`load_log`) can run the same passes again with each recorded line standing in for its
-task (a line cut short by a kill is reported and skipped: that task simply runs again), and
-:func:`load_results` gives each combination's latest line.
+task (a line cut short by a kill is removed by :func:`repair_log`, atomically, before the sweep
+goes on: that task simply runs again), and :func:`load_results` gives each combination's latest
+line.  Both files are read as untrusted input: every field is checked for type and shape, and
+a problem is a :class:`~tssbqs_pbt.errors.TraceFormatError` (a skipped line, with a warning,
+in ``results.jsonl``).
 """
 
 from __future__ import annotations
@@ -16,14 +19,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
+from tssbqs_pbt.errors import InvalidArgument, TraceFormatError, TssbqsError
+from tssbqs_pbt.kernel.jsonfile import parse_json, read_json
+from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.options import OPTION_TYPES, parse_design
 from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.space import SweepSpec
 from tssbqs_pbt.sweep.work import CombinationResult
 
-__all__ = ["ResultsLog", "load_log", "load_results", "read_manifest", "result_from_json",
-           "result_to_json", "write_manifest"]
+__all__ = ["ResultsLog", "load_log", "load_results", "read_manifest", "repair_log",
+           "result_from_json", "result_to_json", "write_manifest"]
 
 MANIFEST = "sweep.json"
 RESULTS = "results.jsonl"
@@ -47,13 +52,17 @@ def read_manifest(directory: Path) -> SweepSpec:
             "(its --out), or start a new sweep without --resume"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, "the file")
+        if not isinstance(data, dict):
+            raise TypeError(f"the document is {type(data).__name__}, not an object")
         version = data.get("version")
-        if data.get("format") != FORMAT or version not in (1, VERSION):
-            raise ValueError(f"format {data.get('format')!r} version {version!r}")
+        if (data.get("format") != FORMAT or isinstance(version, bool)
+                or version not in (1, VERSION)):
+            raise ValueError(f"format {data.get('format')!r:.40} version {version!r:.20}")
         spec = SweepSpec.from_json(data["spec"]) if version == VERSION else None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise TraceFormatError(f"{str(path)!r} is not a readable sweep manifest ({exc}); start "
+    except (ValueError, KeyError, TypeError, AttributeError, TssbqsError) as exc:
+        what = f"no {exc} field" if isinstance(exc, KeyError) else str(exc).split("; ")[0]
+        raise TraceFormatError(f"{str(path)!r} is not a readable sweep manifest ({what}); start "
                                "a new sweep in a fresh directory") from None
     if spec is None:
         raise InvalidArgument(
@@ -94,21 +103,75 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
     }
 
 
-def result_from_json(data: dict[str, Any]) -> CombinationResult:
-    design = parse_design(data["key"])
+_VERDICTS = ("valid", "invalid", "error")
+_TACTICS = frozenset(t.value for t in Tactic)
+# field -> (allowed JSON types, may be null): what result_to_json writes
+_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "key": ((str,), False), "index": ((int,), False), "verdict": ((str,), False),
+    "budget": ((dict,), False), "seed": ((int,), False), "searched_examples": ((int,), False),
+    "kernel_steps": ((int,), False), "elapsed_s": ((int, float), False),
+    "first_failure_s": ((int, float), True), "property": ((str,), True),
+    "clause": ((str,), True), "steps": ((int,), True), "source": ((str,), True),
+    "reused_from": ((str,), True), "tactic": ((str,), True), "choices": ((str,), True),
+    "files": ((dict,), True), "confirmed": ((bool,), True), "shrink_cut": ((bool,), True),
+    "error": ((str,), True), "phase": ((int,), True),
+}
+_OPTIONAL = frozenset({"first_failure_s", "property", "clause", "steps", "source", "reused_from",
+                       "tactic", "choices", "files", "confirmed", "shrink_cut", "error",
+                       "phase"})
+
+
+def _checked(data: Any) -> dict[str, Any]:
+    """``data`` if it has every field of a results line with its type; TraceFormatError
+    naming the first that does not."""
+    if not isinstance(data, dict):
+        raise TraceFormatError(f"a results line is an object, not {type(data).__name__}")
+    for name, (kinds, nullable) in _FIELDS.items():
+        if name not in data:
+            if name in _OPTIONAL:
+                continue
+            raise TraceFormatError(f"the line has no {name!r} field")
+        value = data[name]
+        if value is None and nullable:
+            continue
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            raise TraceFormatError(f"{name!r} is {type(value).__name__} {value!r:.40}, not "
+                                   f"{' or '.join(k.__name__ for k in kinds)}"
+                                   + (" or null" if nullable else ""))
+    if data["verdict"] not in _VERDICTS:
+        raise TraceFormatError(f"'verdict' {data['verdict']!r:.40} is none of {_VERDICTS}")
+    if data.get("tactic") is not None and data["tactic"] not in _TACTICS:
+        raise TraceFormatError(f"'tactic' {data['tactic']!r:.40} names no tactic")
+    files = data.get("files") or {}
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise TraceFormatError("'files' must map names to paths (strings)")
+    budget = data["budget"]
+    for name in ("examples", "steps"):
+        value = budget.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise TraceFormatError(f"'budget.{name}' is {value!r:.40}, not a whole number >= 1")
+    return data
+
+
+def result_from_json(data: Any) -> CombinationResult:
+    """The result a results line records; every problem is a TraceFormatError naming it."""
+    data = _checked(data)
+    try:
+        design = parse_design(data["key"])
+        choices = bytes.fromhex(data["choices"]) if data.get("choices") else None
+    except (InvalidArgument, ValueError) as exc:
+        raise TraceFormatError(f"'key' or 'choices' is unreadable ({exc})") from None
     budget = data["budget"]
     return CombinationResult(
-        index=int(data["index"]), design=design, verdict=str(data["verdict"]),
-        budget=Budget(int(budget["examples"]), int(budget["steps"])), seed=int(data["seed"]),
-        examples=int(data["searched_examples"]), kernel_steps=int(data["kernel_steps"]),
+        index=data["index"], design=design, verdict=data["verdict"],
+        budget=Budget(budget["examples"], budget["steps"]), seed=data["seed"],
+        examples=data["searched_examples"], kernel_steps=data["kernel_steps"],
         elapsed_s=float(data["elapsed_s"]), first_failure_s=data.get("first_failure_s"),
         property=data.get("property"), clause=data.get("clause"), steps=data.get("steps"),
         source=data.get("source"), reused_from=data.get("reused_from"), tactic=data.get("tactic"),
-        choices=bytes.fromhex(data["choices"]) if data.get("choices") else None,
-        files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
-        shrink_cut=bool(data.get("shrink_cut", False)),
-        error=data.get("error"),
-        phase=int(data["phase"]) if data.get("phase") is not None else None,
+        choices=choices, files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
+        shrink_cut=bool(data.get("shrink_cut", False)), error=data.get("error"),
+        phase=data.get("phase"),
     )
 
 
@@ -146,11 +209,59 @@ def load_log(directory: Path) -> tuple[list[CombinationResult], list[str]]:
         return lines, warnings
     for number, line in enumerate(_lines(path), start=1):
         try:
-            lines.append(result_from_json(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as exc:
+            lines.append(_read_line(line, path, number))
+        except TraceFormatError as exc:
             warnings.append(f"{path}:{number}: unreadable line skipped ({exc}); that "
                             "combination runs again")
     return lines, warnings
+
+
+def _read_line(line: str, path: Path, number: int) -> CombinationResult:
+    return result_from_json(parse_json(line, f"line {number} of {str(path)!r}"))
+
+
+def repair_log(directory: Path) -> str | None:
+    """Remove a last line that a kill cut short (no newline at its end, and unreadable) from
+    ``results.jsonl``, atomically (the file is rewritten beside it and moved into place); a
+    complete last line that only lacks its newline gets it.  A warning saying what was done,
+    or None when the file ends cleanly."""
+    path = directory / RESULTS
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data or data.endswith(b"\n"):
+        return None
+    cut = data.rfind(b"\n") + 1
+    tail = data[cut:]
+    try:
+        _read_line(tail.decode("utf-8"), path, data.count(b"\n") + 1)
+    except (TraceFormatError, UnicodeDecodeError):
+        kept, said = data[:cut], (f"removed its last line, cut short by an interruption "
+                                  f"({len(tail)} bytes): that combination runs again")
+    else:
+        kept, said = data + b"\n", "ended its complete last line with the newline it lacked"
+    tmp = path.with_name(RESULTS + ".tmp")
+    with tmp.open("wb") as handle:
+        handle.write(kept)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    _sync_directory(directory)
+    return f"{path}: {said}"
+
+
+def _sync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def load_results(directory: Path) -> tuple[list[CombinationResult], list[str]]:
@@ -167,7 +278,7 @@ def _ends_a_line(path: Path) -> bool:
 
 
 def _lines(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8", errors="replace") as handle:
         for line in handle:
             if line.strip():
                 yield line

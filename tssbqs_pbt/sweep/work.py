@@ -3,40 +3,62 @@
 :func:`run_combination` is a plain picklable function of a :class:`Task`, so the local process
 pool and a Dask cluster run exactly the same code.  It never raises for a problem of the
 combination itself: a crash becomes a result with ``verdict="error"`` and the reason.
+
+A worker only *reads* the example database (entries that do not decode as choices are
+skipped); the sweep loop saves a schedule found by search there once its result is recorded
+(:func:`remember`), so what a task finds in the database never depends on which tasks were cut
+off by an interruption.
+
+What a combination leaves on disk: a counterexample found by search is saved by the search
+with its report (steps, charts, regression test) in the combination's own folder; one found by
+replaying another combination's schedule (most of a sweep) only as its replay file, compressed
+(``counterexamples/<index>-<digest>-<property>.json.gz``; ``tssbqs-pbt replay`` and ``render``
+read it as it is, and ``render`` writes its report on demand).
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
+import gzip
 import hashlib
+import json
+import os
+import tempfile
 import time
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import attrs
-from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.database import (
+    DirectoryBasedExampleDatabase,
+    ExampleDatabase,
+    choices_from_bytes,
+)
 
 from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import Design
-from tssbqs_pbt.report import write_report
 from tssbqs_pbt.search import (
+    COUNTEREXAMPLE_FORMAT,
     Budget,
+    Counterexample,
     SearchResult,
     replay_counterexample,
-    save_counterexample,
     search,
     transplant_counterexample,
 )
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
-__all__ = ["ITSELF", "CombinationResult", "Task", "open_example_db", "run_combination"]
+__all__ = ["ITSELF", "CombinationResult", "Task", "open_example_db", "remember",
+           "run_combination", "usable_choices"]
 
-#: ``reused_from`` of a verdict that replayed the combination's own saved counterexample (an
-#: example database shared with an earlier run, or a task cut off after it saved)
+#: ``reused_from`` of a verdict that replayed the combination's own saved counterexample (from
+#: an example database shared with an earlier sweep)
 ITSELF = "itself (its saved counterexample)"
 
 
@@ -111,6 +133,32 @@ def _db_key(tactic: Tactic, design: Design) -> bytes:
     return f"tssbqs-pbt/{tactic.value}/{combination_key(design)}".encode()
 
 
+def usable_choices(values: Iterable[Any]) -> list[bytes]:
+    """The entries read back from an example database that are choice sequences Hypothesis
+    can replay (a corrupt or foreign entry would make it skip the whole run), in order, once
+    each."""
+    out: list[bytes] = []
+    for value in values:
+        if isinstance(value, bytes) and value not in out:
+            try:
+                decoded = choices_from_bytes(value)
+            except Exception:  # (a malformed entry must not end the combination)
+                decoded = None
+            if decoded is not None:
+                out.append(value)
+    return out
+
+
+def remember(database: ExampleDatabase | None, result: CombinationResult) -> None:
+    """Save the schedule search found for ``result`` to ``database`` (the sweep loop calls it
+    once the result's line is recorded): a later sweep sharing the database replays it first.
+    Schedules found by replaying another combination's are not saved: that one is."""
+    if (database is None or result.verdict != "invalid" or result.source != "search"
+            or result.choices is None or result.tactic is None):
+        return
+    database.save(_db_key(Tactic(result.tactic), result.design), result.choices)
+
+
 def run_combination(task: Task) -> CombinationResult:
     started = time.perf_counter()
     try:
@@ -129,7 +177,9 @@ def _run(task: Task, started: float) -> CombinationResult:
     config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
     out = Path(task.out_dir)
     digest = hashlib.sha256(combination_key(design).encode()).hexdigest()[:8]
-    save_dir = out / "counterexamples" / f"{task.index:05d}-{digest}"
+    name = f"{task.index:05d}-{digest}"
+    save_dir = out / "counterexamples" / name  # a search's files (replay file and report);
+    # a reused schedule's replay file is save_dir's name + -<property>.json.gz beside it
     if task.replay_from is not None:
         moved = _transplant(task, protocol, out, save_dir, started)
         if moved is not None:
@@ -143,19 +193,24 @@ def _run(task: Task, started: float) -> CombinationResult:
     offered: list[tuple[Tactic, bytes, str]] = []
     if backing is not None:
         for tactic in Tactic:
-            offered += [(tactic, c, ITSELF) for c in backing.fetch(_db_key(tactic, design))]
+            offered += [(tactic, c, ITSELF)
+                        for c in usable_choices(backing.fetch(_db_key(tactic, design)))]
     offered += [(c.tactic, c.choices, combination_key(c.origin)) for c in task.candidates]
     tried: set[tuple[Tactic, bytes]] = set()
     for tactic, schedule, origin in offered:
-        if (tactic, schedule) in tried:
+        if (tactic, schedule) in tried or not usable_choices((schedule,)):
             continue
         tried.add((tactic, schedule))
-        db = LibraryDatabase((schedule,), backing=backing, backing_key=_db_key(tactic, design))
+        db = LibraryDatabase((schedule,))
         result = search(protocol, config, budget=Budget(1, task.budget.steps),
-                        seed=task.seed, tactics=(tactic,), database=db, save_dir=save_dir,
+                        seed=task.seed, tactics=(tactic,), database=db, save_dir=None,
                         shrink=False, generate=False)
         runs, steps = runs + result.examples, steps + result.kernel_steps
         if result.found:
+            assert result.counterexample is not None
+            path = save_reused(result.counterexample, save_dir)
+            result = attrs.evolve(
+                result, counterexample=attrs.evolve(result.counterexample, path=path))
             return _found(task, result, out, started, runs, steps, source="reuse",
                           reused_from=origin, choices=schedule)
 
@@ -164,8 +219,8 @@ def _run(task: Task, started: float) -> CombinationResult:
                                  examples=runs, kernel_steps=steps,
                                  elapsed_s=time.perf_counter() - started, source="unchanged")
 
-    # 2. search with the budget
-    db = LibraryDatabase((), backing=backing, backing_key=b"")
+    # 2. search with the budget (its schedule goes to the database once the line is recorded)
+    db = LibraryDatabase(())
     result = search(protocol, config, budget=task.budget, seed=task.seed, database=db,
                     save_dir=save_dir, shrink=True, shrink_runs=task.shrink_runs,
                     shrink_plateau=task.shrink_plateau)
@@ -176,14 +231,15 @@ def _run(task: Task, started: float) -> CombinationResult:
                                  elapsed_s=time.perf_counter() - started)
     found = result.counterexample
     assert found is not None
+    for first in save_dir.glob("*-first.json"):  # the unshrunk failure, kept while shrinking
+        with contextlib.suppress(OSError):
+            first.unlink()
     choices = db.last_saved()
-    if backing is not None and choices is not None:
-        backing.save(_db_key(found.tactic, design), choices)
     return _found(task, result, out, started, runs, steps, source="search", reused_from=None,
                   choices=choices)
 
 
-def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
+def _transplant(task: Task, protocol: DesignProtocol, out: Path, stem: Path,
                 started: float) -> CombinationResult | None:
     """An alias's verdict from its representative's counterexample, re-run against the alias
     step by step (kernel only) and saved as its own file; None when it does not carry over."""
@@ -193,9 +249,7 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
         found = transplant_counterexample(source, protocol)
     except (ReplayError, TraceFormatError):
         return None  # the offered schedules are replayed through Hypothesis instead
-    path = save_counterexample(found, save_dir)
-    report = write_report(found.trace, found.verdict, path, save_dir)
-    found = attrs.evolve(found, path=path, report=report)
+    found = attrs.evolve(found, path=save_reused(found, stem))
     result = SearchResult(protocol.name, found.trace.header.config, Budget(1, task.budget.steps),
                           task.seed, found, 1, None, time.perf_counter() - started,
                           (found.tactic,), found.steps)
@@ -206,6 +260,34 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, save_dir: Path,
     return _found(task, result, out, started, 1, found.steps, source="reuse",
                   reused_from=task.replay_origin,
                   choices=origin.choices if origin is not None else None, confirmed=True)
+
+
+def save_reused(found: Counterexample, stem: Path) -> Path:
+    """Save a counterexample found by replaying a known schedule: the replay file of
+    :func:`~tssbqs_pbt.search.save_counterexample`, gzip-compressed (such traces are not shrunk
+    and are most of a sweep's files: compressed, a twentieth of the bytes), as
+    ``<stem>-<property>.json.gz``, atomically, with no report (``tssbqs-pbt render`` writes it
+    on demand)."""
+    data = found.trace.to_document()
+    data["format"] = COUNTEREXAMPLE_FORMAT
+    data["expect"] = {"property": found.property, "clause": found.clause,
+                      "tactic": found.tactic.value, "steps": found.steps, "shrunk": False}
+    text = json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n"
+    slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
+    path = stem.with_name(f"{stem.name}-{slug}.json.gz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(packed)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
 
 
 def _found(task: Task, result: SearchResult, out: Path, started: float, runs: int, steps: int,
