@@ -130,6 +130,8 @@ _HINTS = {"NodeId": ' (a node is written {"$node": "S1"} or {"$node": "C1"})'}
 
 
 def _shown(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
     text = repr(value)
     text = text if len(text) <= 60 else text[:57] + "..."
     return f"the {type(value).__name__} {text}"
@@ -323,7 +325,8 @@ def _decode(data: Any, registry: TypeRegistry, where: str, depth: int) -> Any:
     except TraceFormatError:
         raise
     except Exception as exc:  # a malformed record: say where and what
-        raise TraceFormatError(f"malformed value at {where}: {exc}") from None
+        raise TraceFormatError(f"malformed value at {where}: {exc}; the file was edited or is "
+                               "corrupt") from None
     registry.check(value, where)
     return value
 

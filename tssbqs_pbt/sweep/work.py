@@ -276,7 +276,7 @@ def save_reused(found: Counterexample, stem: Path) -> Path:
     slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
     path = stem.with_name(f"{stem.name}-{slug}.json.gz")
     path.parent.mkdir(parents=True, exist_ok=True)
-    packed = gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
