@@ -103,8 +103,9 @@ class PartitionRules:
     def _exchange(self, honest: bool = True, keep: type | None = None,
                   withhold: str | None = None) -> None:
         """Run the network under the current cut: deliverable messages oldest first; Byzantine
-        servers act in their modes (all following the protocol when called from outside the
-        tactic's rules, silent with ``honest`` false).  ``keep``/``withhold`` are LAG's."""
+        servers act in their modes of the current operation (also in the final read before the
+        drain: a server that forgot stays stale), all silent with ``honest`` false.
+        ``keep``/``withhold`` are LAG's."""
         cut, held, modes = self._split_state()
         adversary = self.adversary
         for _ in range(self.bound):
