@@ -31,10 +31,19 @@ from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.draws import pick
 from tssbqs_pbt.strategies.synthesis import build, coherent_first, field_pools, synthesisable
 
-__all__ = ["B_MODES", "PartitionRules"]
+__all__ = ["B_MODES", "PartitionRules", "cut_sizes"]
 
 #: what one Byzantine server does during an operation (shrinks to "honest")
 B_MODES = ("honest", "silent", "keep", "restart")
+
+
+def cut_sizes(config: Any) -> list[int]:
+    """How many correct servers a cut may hold, in draw order: none, then as many as leave a
+    quorum of servers reachable (n - q: an operation can still complete with Byzantine help),
+    then every other number."""
+    servers = len(config.correct_servers)
+    widest = max(0, min(servers, config.n - config.q))
+    return list(dict.fromkeys([0, widest, *range(1, servers + 1)]))
 
 
 class PartitionRules:
@@ -59,24 +68,24 @@ class PartitionRules:
         return self._cut, self._held, self._modes
 
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
-        """The correct servers cut off from now on.  First how many: none, then as many as
-        leave a quorum of servers reachable (n - q: an operation can still complete, with
-        Byzantine help), then any other number; then which: sets holding the servers not cut
-        off before come first (a partition that moves: what the last operation reached is now
-        cut off), in a stable order otherwise."""
-        config = self.setup.config
-        servers = config.correct_servers
-        widest = max(0, min(len(servers), config.n - config.q))
-        sizes = list(dict.fromkeys([0, widest, *range(1, len(servers) + 1)]))
+        """The correct servers cut off from now on: how many (:func:`cut_sizes`), then which
+        (:meth:`cut_sets`)."""
+        sizes = cut_sizes(self.setup.config)
         size = sizes[data.draw(st.integers(0, len(sizes) - 1), label=f"{label}: how many")]
         self._mark_held()
         if size == 0:
             self._cut = frozenset()
             return
-        reached = [s for s in servers if s not in self._cut]
-        sets = sorted(itertools.combinations(servers, size),
-                      key=lambda c: -len(set(c) & set(reached)))
+        sets = self.cut_sets(size)
         self._cut = frozenset(sets[pick(data, len(sets), label)])
+
+    def cut_sets(self, size: int) -> list[tuple[Any, ...]]:
+        """The sets of ``size`` correct servers, those holding the most servers the current cut
+        leaves reachable first (a partition that moves: what the last operation reached is
+        now cut off), in a stable order otherwise."""
+        servers = self.setup.config.correct_servers
+        reached = {s for s in servers if s not in self._cut}
+        return sorted(itertools.combinations(servers, size), key=lambda c: -len(set(c) & reached))
 
     def _mark_held(self) -> None:
         """Messages in flight to a cut-off server are held until released."""
