@@ -85,6 +85,34 @@ def _build_parser() -> argparse.ArgumentParser:
                         "costs time only when nothing is found)")
     search.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
+    explore = sub.add_parser(
+        "explore", help="explore every adversary schedule within a scope, breadth first",
+        description="Enumerate, breadth first, every schedule of the adversary's strategic "
+        "moves within a scope (which client starts which operation, which correct servers are "
+        "cut off during it, what each Byzantine server does), deduplicating states. Prints the "
+        "shortest violation within the scope (saved like a search's) or a certificate of what "
+        "was covered: states, transitions, depth, exhausted or not.")
+    scope = explore.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
+    scope.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
+    explore.add_argument("--n", type=int, default=4, help="servers (with --protocol; default 4)")
+    explore.add_argument("--f", type=int, default=1,
+                         help="Byzantine bound (with --protocol; default 1)")
+    explore.add_argument("--operations", type=int, default=2,
+                         help="client operations in a schedule (default 2)")
+    explore.add_argument("--clients", type=int, default=2,
+                         help="clients that may act (default 2)")
+    explore.add_argument("--max-cut", type=int, default=None,
+                         help="at most this many correct servers cut off at once (default any)")
+    explore.add_argument("--modes", default="honest,silent,restart",
+                         help="what a Byzantine server may do in an operation (default "
+                         "honest,silent,restart)")
+    explore.add_argument("--max-states", type=int, default=20_000,
+                         help="stop after this many distinct states (default 20000)")
+    explore.add_argument("--seconds", type=float, default=None,
+                         help="stop after this long (default: no time bound)")
+    explore.add_argument("--out", default="tssbqs-report",
+                         help="where a counterexample goes (default tssbqs-report)")
     replay = sub.add_parser(
         "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it")
     replay.add_argument("file", help="a counterexample JSON file, or a sweep's results.jsonl "
@@ -115,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _protocols()
         if args.command == "search":
             return _search(args)
+        if args.command == "explore":
+            return _explore(args)
         if args.command == "replay":
             return _replay(args.file)
         if args.command == "render":
@@ -171,6 +201,49 @@ def _search(args: argparse.Namespace) -> int:
         print(f"steps and chart: {found.report.steps}")
         print(f"chart (SVG): {found.report.svg}")
         print(f"regression test: {found.report.test}")
+    return 1
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from tssbqs_pbt.explore import Scope, explore
+    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.machine import Tactic
+    from tssbqs_pbt.protocols import DesignProtocol, StorageProtocol, get, parse_design
+    from tssbqs_pbt.report import write_report
+    from tssbqs_pbt.search import counterexample_of, save_counterexample
+
+    protocol: StorageProtocol
+    if args.design is not None:
+        design = parse_design(args.design)
+        protocol, n, f, q, t = DesignProtocol(design), design.n, design.f, design.q, design.t
+    else:
+        protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
+        n, f = args.n, args.f
+    scope = Scope(operations=args.operations, clients=args.clients, max_cut=args.max_cut,
+                  modes=tuple(m.strip() for m in args.modes.split(",") if m.strip()),
+                  max_states=args.max_states, seconds=args.seconds)
+    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=frozenset(range(n - f + 1, n + 1)))
+    check_writable_dir("--out", args.out)
+    result = explore(protocol, config, scope)
+    cert = result.certificate
+    print(f"protocol {protocol.name}")
+    print(f"scope: {scope.describe()}")
+    print(f"explored {cert.states} states, {cert.transitions} transitions, depth {cert.depth} "
+          f"in {cert.elapsed_s:.1f}s (reductions: {', '.join(cert.reductions)})")
+    if result.failure is None:
+        state = "exhausted" if cert.exhausted else f"NOT exhausted (stopped by {cert.cut_by})"
+        print(f"no violation within the scope: {state}")
+        return 0
+    found = counterexample_of(result.failure, Tactic.SPLIT)
+    path = save_counterexample(found, args.out)
+    report = write_report(found.trace, found.verdict, path, args.out)
+    print(f"VIOLATED: {found.property} ({found.clause}); the shortest schedule within the "
+          f"scope: {len(result.moves)} moves, {found.steps} kernel steps")
+    for number, move in enumerate(result.described, 1):
+        print(f"  move {number}: {move}")
+    print("  then: a read while the network is still cut, a fair drain, a final read")
+    print(f"replay file: {path}  (tssbqs-pbt replay {path})")
+    print(f"steps and chart: {report.steps}")
     return 1
 
 

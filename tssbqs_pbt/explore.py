@@ -103,7 +103,8 @@ class Certificate:
 class ExploreResult:
     certificate: Certificate
     failure: AssertionError | None = None  # the first violation in breadth-first order
-    moves: tuple[Mapping[str, Any], ...] = ()  # the schedule that led to it
+    moves: tuple[Mapping[str, Any], ...] = ()  # the schedule that led to it (its draws)
+    described: tuple[str, ...] = ()  # each move in words
 
 
 class Moves:
@@ -161,7 +162,8 @@ def fingerprint(machine: Any) -> tuple[Any, ...]:
                   adversary.unprocessed(), frozenset(_frozen(k) for k in machine.kept))
     history = tuple((type(h.event).__name__, _frozen(h.event)) for h in world.history)
     return (states, frozenset(pool.items()), pooled, machine._cut,
-            tuple(sorted(machine._modes.items())), history)
+            tuple(sorted((b, "honest" if m == "restarted" else m)  # (same behaviour)
+                         for b, m in machine._modes.items())), history)
 
 
 def _frozen(value: Any) -> Any:
@@ -209,6 +211,7 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                     return ExploreResult(certificate(False, "seconds"))
                 transitions += 1
                 schedule = (*path, move)
+                machine = None
                 try:
                     machine = _run(machine_class, schedule)
                     key = fingerprint(machine)
@@ -219,7 +222,11 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                     machine.teardown()
                 except (PropertyViolated, FaultFound) as failure:
                     depth = level
-                    return ExploreResult(certificate(False, "violation"), failure, schedule)
+                    words = tuple(getattr(machine, "described", ()))
+                    if machine is None:  # (the move itself failed: describe it on a replay)
+                        words = _words(machine_class, schedule)
+                    return ExploreResult(certificate(False, "violation"), failure, schedule,
+                                         words)
                 following.append(schedule)
         frontier = following
         if not frontier:
@@ -232,9 +239,37 @@ def _run(machine_class: Any, schedule: tuple[dict[str, Any], ...]) -> Any:
     machine = machine_class()
     machine.start(warmup=0, data=Moves({}))
     machine.safe()
+    machine.described = []
     for move in schedule:
         if not machine._idle() or machine._ops() >= machine.setup.max_ops:
             break
+        invoked = len(machine.world.history)
         machine.invoke(data=Moves(move))
+        machine.described.append(_describe(machine, invoked))
         machine.safe()
     return machine
+
+
+def _words(machine_class: Any, schedule: tuple[dict[str, Any], ...]) -> tuple[str, ...]:
+    machine = machine_class()
+    machine.described = []
+    machine.start(warmup=0, data=Moves({}))
+    for move in schedule:
+        invoked = len(machine.world.history)
+        try:
+            machine.invoke(data=Moves(move))
+        except (PropertyViolated, FaultFound):
+            machine.described.append(_describe(machine, invoked))
+            break
+        machine.described.append(_describe(machine, invoked))
+    return tuple(machine.described)
+
+
+def _describe(machine: Any, invoked: int) -> str:
+    """One move in words: who started what, what was cut off, what each Byzantine server did."""
+    started = machine.world.history[invoked].event
+    what = f"{started.op.client} {started.operation}"
+    cut = ", ".join(str(s) for s in sorted(machine._cut, key=lambda s: s.index)) or "nobody"
+    modes = ", ".join(f"{b} {m}" for b, m in sorted(machine._modes.items(),
+                                                    key=lambda bm: bm[0].index))
+    return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}"

@@ -106,7 +106,7 @@ class PartitionRules:
                     else "honest"
             elif mode == "restart":
                 self.adversary.forget(b)
-                mode = "honest"
+                mode = "restarted"  # (then follows the protocol from its initial state)
             modes[b] = mode
 
     def _exchange(self, honest: bool = True, keep: type | None = None,

@@ -70,6 +70,7 @@ __all__ = [
     "Counterexample",
     "ReplayOutcome",
     "SearchResult",
+    "counterexample_of",
     "replay_counterexample",
     "save_counterexample",
     "search",
@@ -377,6 +378,11 @@ class _Minimized:
     runs: int
     kernel_steps: int
     cut: bool
+
+
+def counterexample_of(failure: AssertionError, tactic: Tactic) -> Counterexample:
+    """The counterexample a failing run of ``tactic`` shows (its verdict, clause and trace)."""
+    return _counterexample(failure, tactic)
 
 
 def _counterexample(failure: AssertionError, tactic: Tactic) -> Counterexample:

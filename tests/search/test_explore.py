@@ -73,3 +73,27 @@ def test_moves_answer_draws_by_label() -> None:
     moves = Moves({"client": 1, "cut off": 2})
     assert moves.draw(None, "client") == 1 and moves.draw(None, "cut off") == 2
     assert moves.draw(None, "write") is False and moves.draw(None, "S4 does") == 0
+
+
+def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
+        tmp_path: pytest.TempPathFactory) -> None:
+    import subprocess
+    import sys
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "explore", *args,
+                               "--clients", "1", "--out", str(tmp_path)],
+                              capture_output=True, text=True, timeout=300)
+
+    clean = run("--protocol", "family-c")
+    assert clean.returncode == 0, clean.stderr
+    assert "no violation within the scope: exhausted" in clean.stdout
+    assert "432 states" in clean.stdout
+    broken = run("--design", "n=4 f=1 q=2 t=2")
+    assert broken.returncode == 1, broken.stderr
+    assert "the shortest schedule within the scope: 2 moves" in broken.stdout
+    assert "move 2: C1 write(v2); cut off: nobody; S4 restarted" in broken.stdout
+    assert list(tmp_path.glob("counterexample-p1-*.json"))  # type: ignore[attr-defined]
+    bad = run("--protocol", "family-c", "--operations", "0")
+    assert bad.returncode == 2 and "Scope(operations=0)" in bad.stderr
+    assert "Traceback" not in bad.stderr
