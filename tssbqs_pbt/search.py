@@ -79,9 +79,11 @@ __all__ = [
 
 COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
 
-#: each tactic's weight in the example budget (measured: ``lag`` finds most violations first;
-#: ``split`` has the model's whole network adversary and every Byzantine server)
-SHARES = {Tactic.LAG: 3, Tactic.SPLIT: 2, Tactic.FINE: 1, Tactic.COARSE: 1}
+#: each tactic's weight in the example budget (measured: ``lag`` finds most violations first
+#: and keeps the 60% it had before ``split`` came; ``split``, the model's whole network
+#: adversary with every Byzantine server, takes its share from ``fine`` and ``coarse``, which
+#: found 2 of 97 searched verdicts in a default sweep, against 84 for ``lag``)
+SHARES = {Tactic.LAG: 6, Tactic.SPLIT: 2, Tactic.FINE: 1, Tactic.COARSE: 1}
 #: the tactics of a search, in the order they run (a search stops at its first violation)
 TACTICS = (Tactic.LAG, Tactic.SPLIT, Tactic.FINE, Tactic.COARSE)
 
