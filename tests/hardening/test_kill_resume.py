@@ -133,7 +133,7 @@ def test_killed_and_resumed_sweep_gives_the_uninterrupted_results(tmp_path: Path
     resume = _cli("--resume", str(killed), "--workers", "2", "--no-progress")
     # killed before any result, then early, midway and late (mid-task each time: two tasks
     # run when the line count is reached), resumed after each kill
-    for number, lines in enumerate((0, total // 4, total // 2, total - 4)):
+    for number, lines in enumerate((0, total // 4, total // 2, 3 * total // 4)):
         orphans = _kill_when(first if number == 0 else resume, results, lines)
         # a worker ends within a second of its parent's death (it checks every 0.5 s)
         assert _wait_gone(orphans, 10) == set(), "worker processes outlived the killed sweep"
