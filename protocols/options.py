@@ -1,4 +1,8 @@
-"""The design space of SPEC.md §4: options as enums, a design as a frozen value.
+"""The design space: options as enums, a design as a frozen value.
+
+The meaning of every option, every value and every parameter is data here (:data:`OPTION_HELP`,
+:data:`VALUE_HELP`, :data:`PARAMETER_HELP`): ``tssbqs-pbt options`` and docs/options.md are both
+generated from it (:func:`options_text`, :func:`options_markdown`).
 
 A :class:`Design` is the parameters (n, f, q, t) plus one value for every option.  Impossible
 parameters are refused with :class:`~tssbqs_pbt.errors.InvalidArgument`; *unsafe* ones (t <= f,
@@ -8,6 +12,7 @@ a small quorum, n <= 3f) are allowed, since the point is to test them.
 from __future__ import annotations
 
 import enum
+import textwrap
 from typing import Any
 
 import attrs
@@ -17,7 +22,10 @@ from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.validation import int_at_least
 
 __all__ = [
+    "OPTION_HELP",
     "OPTION_TYPES",
+    "PARAMETER_HELP",
+    "VALUE_HELP",
     "AckMode",
     "Delegates",
     "Design",
@@ -28,6 +36,8 @@ __all__ = [
     "SignGuard",
     "StoreForm",
     "TsSource",
+    "options_markdown",
+    "options_text",
     "parse_design",
     "parse_option",
 ]
@@ -74,6 +84,8 @@ class ReadGuard(enum.Enum):
 
 
 class ReadShape(enum.Enum):
+    """How a read collects and signs its reply."""
+
     TWO_PHASE = "two-phase"  # collect from a quorum, then sign the chosen datum
     ONE_PHASE = "one-phase"  # every server signs a reply over its own datum
 
@@ -102,6 +114,105 @@ OPTION_TYPES: dict[str, type[enum.Enum]] = {
     "delegates": Delegates,
     "request_dedup": RequestDedup,
 }
+
+
+PARAMETER_HELP: dict[str, str] = {
+    "n": "the number of servers",
+    "f": "the most servers that may be Byzantine (faulty in any way, acting together)",
+    "q": "the quorum size: how many servers' answers a step waits for",
+    "t": "the threshold: how many servers' partial signatures make one service signature",
+}
+
+OPTION_HELP: dict[str, str] = {
+    "store_form": "what a correct server stores, and which reported data a delegate trusts",
+    "ts_source": "who fixes the timestamp of a new datum, and what justifies it",
+    "sign_guard": "what a correct server checks before partially signing a new datum",
+    "ack_mode": "how a write reply proves that a quorum stored the datum",
+    "read_guard": "what a correct server checks before partially signing a read reply",
+    "read_shape": "how a read collects data and gets its reply signed",
+    "delegates": "to how many servers (delegates) a client sends each request",
+    "request_dedup": "whether a server signs a new datum again for a request it has stored",
+}
+
+VALUE_HELP: dict[enum.Enum, str] = {
+    StoreForm.SIGNED: "only complete data with a valid service signature are stored and "
+    "trusted",
+    StoreForm.UNSIGNED: "the pair (x, ts) is stored as given and signed later, at read time; "
+    "reports are taken at face value",
+    TsSource.CLIENT_BASIS: "the client first reads, and its request carries that signed "
+    "reply as the basis: ts = next(basis.ts)",
+    TsSource.QUORUM_MAX: "the delegate reads a quorum: ts = highest reported + 1, justified "
+    "by q server-signed reports",
+    TsSource.SERVER_LOCAL: "every signer signs at its own latest timestamp + 1; nothing to "
+    "justify",
+    TsSource.DELEGATE_FREE: "the delegate's own latest datum is the basis: ts = next(its ts)",
+    SignGuard.NONE: "sign whatever is proposed for a valid client request",
+    SignGuard.LOCAL: "sign only above every timestamp stored or promised here, then promise it",
+    SignGuard.EVIDENCE: "sign only if the proposal's evidence (see TS_SOURCE) pins its "
+    "timestamp",
+    AckMode.NONE: "the write is done once the datum is signed: the signed datum is the reply",
+    AckMode.PIGGYBACK: "each store acknowledgement carries the server's partial signature on "
+    "the write reply",
+    AckMode.EVIDENCE: "servers return signed acknowledgements; a separate round signs the "
+    "reply once q of them are shown",
+    ReadGuard.NONE: "sign the chosen datum without checking",
+    ReadGuard.LOCAL: "write the datum back first, then sign only if it is not older than the "
+    "server's own",
+    ReadGuard.EVIDENCE: "sign only if q server-signed reports for this read show the datum is "
+    "the newest",
+    ReadShape.TWO_PHASE: "collect reports from a quorum, then have the chosen datum signed "
+    "(READ_GUARD applies)",
+    ReadShape.ONE_PHASE: "every server signs a reply over its own datum (READ_GUARD is not "
+    "consulted)",
+    Delegates.ONE: "one server runs each request",
+    Delegates.F_PLUS_ONE: "f+1 servers each run the request; the client takes the first valid "
+    "reply",
+    RequestDedup.OFF: "no check: a repeated or relayed request may be signed again",
+    RequestDedup.STORED: "refuse: once a server stored the request's datum, the request is done "
+    "there",
+}
+
+
+def options_text() -> str:
+    """What ``tssbqs-pbt options`` prints: the parameters, then every option and its values."""
+    lines = ["Parameters (a design gives all four: n=4 f=1 q=3 t=2):"]
+    lines += [textwrap.fill(meaning, width=79, initial_indent=f"  {name}  ",
+                            subsequent_indent="     ") for name, meaning in PARAMETER_HELP.items()]
+    defaults = DesignOptions()
+    lines += ["", "Options (NAME=VALUE in a design; a value left out takes its default):"]
+    for key, enum_type in OPTION_TYPES.items():
+        lines += ["", textwrap.fill(f"{key.upper()}: {OPTION_HELP[key]}", width=79,
+                                    subsequent_indent="  ")]
+        width = max(len(m.name) for m in enum_type)
+        for member in enum_type:
+            mark = " (default)" if getattr(defaults, key) is member else ""
+            lines.append(textwrap.fill(f"{VALUE_HELP[member]}{mark}", width=79,
+                                       initial_indent=f"  {member.name:{width}}  ",
+                                       subsequent_indent=" " * (width + 4)))
+    return "\n".join(lines) + "\n"
+
+
+def options_markdown() -> str:
+    """docs/options.md, generated from the same data as :func:`options_text`."""
+    defaults = DesignOptions()
+    out = ["# Design options", "",
+           "<!-- generated by `tssbqs-pbt options --markdown`; a test keeps it in step -->", "",
+           "A *design* is four parameters and one value for every option below, written as "
+           "`n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...` (for `tssbqs-pbt search --design`, "
+           "`tssbqs-pbt sweep --only`). An option left out takes its default. The same list "
+           "is printed by `tssbqs-pbt options`; the model these words refer to (servers, "
+           "delegates, quorums, threshold signatures, the adversary) is in "
+           "[model.md](model.md).", "", "## Parameters", "",
+           "| parameter | meaning |", "|---|---|"]
+    out += [f"| `{name}` | {meaning} |" for name, meaning in PARAMETER_HELP.items()]
+    for key, enum_type in OPTION_TYPES.items():
+        out += ["", f"## {key.upper()}", "", f"{OPTION_HELP[key][0].upper()}"
+                f"{OPTION_HELP[key][1:]}.", "", "| value | meaning |", "|---|---|"]
+        for member in enum_type:
+            mark = " *(default)*" if getattr(defaults, key) is member else ""
+            out.append(f"| `{member.name}` | {VALUE_HELP[member].replace('|', '&#124;')}"
+                       f"{mark} |")
+    return "\n".join(out) + "\n"
 
 
 def _is(enum_type: type[enum.Enum]) -> Any:

@@ -27,6 +27,7 @@ from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import DesignOptions
 from tssbqs_pbt.search import Budget, Counterexample, SearchResult, search
+from tssbqs_pbt.wording import plural
 
 __all__ = ["ALL", "CheckFailed", "check"]
 
@@ -183,8 +184,8 @@ def _message(
         f"tssbqs-pbt: protocol {ready.protocol.name!r} violates {found.property} "
         f"({found.clause}) — n={config.n} f={config.f} q={config.q} t={config.t}, "
         f"Byzantine: {', '.join(f'S{i}' for i in sorted(config.byzantine)) or 'none'}; found "
-        f"by the {found.tactic.value} tactic in {result.examples} examples (seed "
-        f"{settings.seed}), shrunk to {found.steps} steps."
+        f"by the {found.tactic.value} tactic in {plural(result.examples, 'example')} (seed "
+        f"{settings.seed}), shrunk to {plural(found.steps, 'step')}."
     )
     body = ""
     if found.report is not None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
+from tssbqs_pbt.wording import plural
 
 __all__ = ["main"]
 
@@ -22,18 +23,36 @@ _MAX_FILE_HELP = ("largest JSON file read, in MiB (default 16; also $TSSBQS_PBT_
                   "bigger file is refused before it is parsed; see docs/limits.md")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: X)`` after an option's help unless the help already says its default
+    (or there is none to show: None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS) or (
+                not action.option_strings):
+            return text
+        return super()._get_help_string(action)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tssbqs-pbt",
-        description="Property-based testing of BQS + threshold-signature storage protocols.",
+        prog="tssbqs-pbt", formatter_class=_HelpFormatter,
+        description="Property-based testing of Byzantine quorum storage protocols with "
+        "threshold signatures: search adversary schedules for a violation of data consistency "
+        "(P1), availability (P2) or key confidentiality (P3). The model: docs/model.md; the "
+        "design options: 'tssbqs-pbt options' or docs/options.md.",
     )
     parser.add_argument("--version", action="version", version=f"tssbqs-pbt {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sweep = sub.add_parser(
         "sweep", help="search every design-option combination and print the validity matrix",
-        description="Search every combination of the design options of SPEC.md section 4 with "
-        "every q and t (or those pinned), print the validity matrix and the families of the "
-        "valid set, and write report.md, results.jsonl and every counterexample to --out.")
+        formatter_class=_HelpFormatter,
+        description="Search every combination of the design options ('tssbqs-pbt options') "
+        "with every q and t (or those pinned), print the validity matrix and the families of "
+        "the valid set, and write report.md, results.jsonl and every counterexample to --out. "
+        "A full sweep at n=4 takes hours on a small machine; pin options with --only and q/t "
+        "to see a result in minutes (docs/sweep.md).")
     sweep.add_argument("--n", type=int, default=4, help="servers (default 4)")
     sweep.add_argument("--f", type=int, default=1, help="Byzantine bound (default 1)")
     sweep.add_argument("--q", default=None, help="quorum sizes, e.g. 3 or 2,3 (default 1..n)")
@@ -57,7 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--example-db", default=None, metavar="DIR|redis://HOST:PORT",
                        help="Hypothesis example database: the schedules search found, saved as "
                        "each result is recorded and replayed first by a later sweep sharing it "
-                       "(default: DIR/hypothesis-db)")
+                       "(default: the --out directory's hypothesis-db)")
     sweep.add_argument("--shrink-runs", type=int, default=None, metavar="N",
                        help="bound on shrinking one counterexample, in machine runs (default "
                        "120, ~3 s at n=4; a count, so a seed gives the same sweep on any "
@@ -70,8 +89,23 @@ def _build_parser() -> argparse.ArgumentParser:
                        "(default 32; the verdicts depend on it, not on the workers; at most "
                        "about N tasks run at once, so raise it for a cluster of many workers)")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
-    sub.add_parser("protocols", help="list the registered protocols")
-    search = sub.add_parser("search", help="search one protocol for a property violation")
+    sub.add_parser("protocols", help="list the registered protocols",
+                   description="List the protocols registered by name (the built-in presets "
+                   "and installed plug-ins), each with its one-line description.")
+    options = sub.add_parser(
+        "options", help="list the design options, their values and what each means",
+        description="List the parameters n, f, q, t and every design option with its values "
+        "and a one-line meaning of each (the same text as docs/options.md).")
+    options.add_argument("--markdown", action="store_true",
+                         help="print docs/options.md (Markdown) instead of plain text")
+    search = sub.add_parser(
+        "search", help="search one protocol for a property violation",
+        formatter_class=_HelpFormatter,
+        description="Search one protocol (a registered one, a design, or a plug-in's) for a "
+        "schedule of the adversary that violates P1, P2 or P3. Stops at the first violation, "
+        "shrinks it, saves it as a replay file and writes its steps, charts and a regression "
+        "test to --out (exit 1); exit 0 when the budget finds nothing. How to read the "
+        "result: docs/reading-counterexamples.md.")
     which = search.add_mutually_exclusive_group(required=True)
     which.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
     which.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
@@ -87,6 +121,7 @@ def _build_parser() -> argparse.ArgumentParser:
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
     explore = sub.add_parser(
         "explore", help="explore every adversary schedule within a scope, breadth first",
+        formatter_class=_HelpFormatter,
         description="Enumerate, breadth first, every schedule of the adversary's strategic "
         "moves within a scope (which client starts which operation, which correct servers are "
         "cut off during it, what each Byzantine server does), deduplicating states. Prints the "
@@ -114,14 +149,22 @@ def _build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--out", default="tssbqs-report",
                          help="where a counterexample goes (default tssbqs-report)")
     replay = sub.add_parser(
-        "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it")
+        "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it",
+        formatter_class=_HelpFormatter,
+        description="Re-run a saved counterexample deterministically and say whether it still "
+        "shows its violation (exit 0) or not (exit 1); given a sweep's directory or "
+        "results.jsonl, replay every invalid combination.")
     replay.add_argument("file", help="a counterexample JSON file, or a sweep's results.jsonl "
                         "or directory (replays every invalid combination)")
     replay.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
     render = sub.add_parser("render", help="write steps, charts and a regression test for a "
-                            "saved counterexample (a sweep renders those its search found; "
-                            "render a reused one's file on demand)")
-    render.add_argument("file")
+                            "saved counterexample",
+                            formatter_class=_HelpFormatter,
+                            description="Write the numbered steps (Markdown with a Mermaid "
+                            "chart), a Mermaid file, an SVG chart and a regression test for a "
+                            "saved counterexample. A sweep renders those its search found; "
+                            "render a reused one's file on demand.")
+    render.add_argument("file", help="a counterexample JSON file")
     render.add_argument("--out", default=None, help="directory (default: next to the file)")
     render.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
     return parser
@@ -141,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_sweep_command(args)
         if args.command == "protocols":
             return _protocols()
+        if args.command == "options":
+            return _options(markdown=args.markdown)
         if args.command == "search":
             return _search(args)
         if args.command == "explore":
@@ -149,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args.file)
         if args.command == "render":
             return _render(args.file, args.out)
-        parser.print_help()
-        return 0
+        parser.print_usage(sys.stderr)
+        print("tssbqs-pbt: error: a command is required (tssbqs-pbt --help lists them)",
+              file=sys.stderr)
+        return 2
     except ReplayError as exc:
         print(f"tssbqs-pbt: not reproduced: {exc}", file=sys.stderr)
         return 1
@@ -164,6 +211,13 @@ def _protocols() -> int:
 
     for name in protocols.available():
         print(f"{name:20} {protocols.get(name).description}")
+    return 0
+
+
+def _options(*, markdown: bool) -> int:
+    from tssbqs_pbt.protocols.options import options_markdown, options_text
+
+    print(options_markdown() if markdown else options_text(), end="")
     return 0
 
 
@@ -189,13 +243,13 @@ def _search(args: argparse.Namespace) -> int:
     result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
     found = result.counterexample
     print(f"protocol {protocol.name}")
-    print(f"searched {result.examples} examples in {result.elapsed_s:.1f}s (seed {seed}, "
+    print(f"searched {plural(result.examples, 'example')} in {result.elapsed_s:.1f}s (seed {seed}, "
           f"tactics {', '.join(t.value for t in result.tactics)})")
     if found is None:
         print("no violation found within the budget")
         return 0
     print(f"VIOLATED: {found.property} ({found.clause}); found by the {found.tactic.value} "
-          f"tactic; shrunk to {found.steps} steps")
+          f"tactic; shrunk to {plural(found.steps, 'step')}")
     print(f"replay file: {found.path}  (tssbqs-pbt replay {found.path})")
     if found.report is not None:
         print(f"steps and chart: {found.report.steps}")

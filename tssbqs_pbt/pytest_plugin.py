@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from tssbqs_pbt.wording import plural
+
 __all__ = [
     "pytest_addoption",
     "pytest_configure",
@@ -98,7 +100,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     line = f"tssbqs-pbt: {settings.describe()}"
     hypothesis = sys.modules.get("hypothesis")
     if settings.budget is None and hypothesis is not None:
-        line += f" ({hypothesis.settings.default.max_examples} examples)"
+        line += f" ({plural(hypothesis.settings.default.max_examples, 'example')})"
     return line
 
 
@@ -205,8 +207,9 @@ class _Session:
         if self.statistics:
             terminalreporter.write_sep("=", "tssbqs-pbt search statistics")
             for nodeid, s in self.statistics:
-                write(f"{nodeid}: {s['protocol']}: {s['examples']} examples, "
-                      f"{s['kernel_steps']} kernel steps in {s['seconds']}s (seed {s['seed']}, "
+                write(f"{nodeid}: {s['protocol']}: {plural(int(s['examples']), 'example')}, "
+                      f"{plural(int(s['kernel_steps']), 'kernel step')} in {s['seconds']}s "
+                      f"(seed {s['seed']}, "
                       f"tactics {s['tactics']}); found: {s['found']}")
         if self.saved:
             terminalreporter.write_sep("=", "tssbqs-pbt counterexamples saved")

@@ -26,6 +26,7 @@ SOURCES = {
 LAYERS: dict[str, int] = {
     "tssbqs_pbt.errors": 0,
     "tssbqs_pbt.validation": 0,
+    "tssbqs_pbt.wording": 0,  # plural() and other wording shared by every output
     "tssbqs_pbt.crypto": 1,
     "tssbqs_pbt.kernel": 2,
     "tssbqs_pbt.protocols": 3,
@@ -168,7 +169,7 @@ def test_modules_stay_small(module: str) -> None:
 # run when a test first needs them).  The plugin is loaded by every pytest run of every user.
 LOAD_TIME = {
     "tssbqs_pbt": (),
-    "tssbqs_pbt.pytest_plugin": ("pytest",),
+    "tssbqs_pbt.pytest_plugin": ("pytest", "tssbqs_pbt.wording"),
     "tssbqs_pbt.check_settings": ("attrs", "tssbqs_pbt.errors"),
 }
 

@@ -26,6 +26,7 @@ from tssbqs_pbt.kernel import (
 from tssbqs_pbt.report.describe import clip, describe_bytes, describe_payload, describe_ts
 from tssbqs_pbt.report.prose import headline
 from tssbqs_pbt.report.timeline import Fate, Happening, Kind, StepView, Timeline
+from tssbqs_pbt.wording import plural
 
 __all__ = ["Arrow", "ArrowStyle", "Note", "NoteStyle", "Row", "chart_rows"]
 
@@ -80,7 +81,7 @@ def chart_rows(timeline: Timeline, max_arrows: int = DEFAULT_MAX_ARROWS) -> tupl
         elided = _step_rows(view, timeline, rows, drawn, max_arrows)
         if elided:
             rows.append(Note(view.index, _span(timeline),
-                             f"{view.index}. … {elided} more messages not drawn",
+                             f"{view.index}. … {plural(elided, 'more message')} not drawn",
                              NoteStyle.ELIDED))
         if isinstance(view.action, (Drain, Settle)) and view.settled is not None:
             rows.append(Note(view.index, _span(timeline),

@@ -22,6 +22,7 @@ from tssbqs_pbt.report.chart import (
     chart_rows,
 )
 from tssbqs_pbt.report.timeline import Timeline, build_timeline
+from tssbqs_pbt.wording import plural
 
 __all__ = ["escape_mermaid", "render_mermaid"]
 
@@ -67,7 +68,7 @@ def _render(timeline: Timeline, rows: tuple[Row, ...]) -> str:
         "sequenceDiagram",
         f"    %% tssbqs-pbt trace of {timeline.header.protocol}",
         f"    %% n={config.n} f={config.f} q={config.q} t={config.t}, "
-        f"{len(timeline.steps)} steps",
+        f"{plural(len(timeline.steps), 'step')}",
     ]
     groups = (
         [c for c in order if c.is_client],

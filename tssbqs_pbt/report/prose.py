@@ -13,6 +13,7 @@ from tssbqs_pbt.kernel import OpId, OpKind
 from tssbqs_pbt.properties import Clause, Status, Violation
 from tssbqs_pbt.report.describe import describe_payload, describe_ts, describe_value
 from tssbqs_pbt.report.timeline import Timeline
+from tssbqs_pbt.wording import plural
 
 __all__ = ["explain_violation", "fault_lines", "headline", "verdict_lines"]
 
@@ -100,7 +101,7 @@ def explain_violation(v: Violation, timeline: Timeline) -> str:
         drain = max(v.steps) if v.steps else "?"
         bound = v.allowed[0] if v.allowed else "?"
         stuck = ("nothing was left in flight: the system is stuck" if v.got == 0
-                 else f"{v.got} messages were still in flight after the bound of {bound} "
+                 else f"{plural(v.got, 'message')} were still in flight after the bound of {bound} "
                  "deliveries")
         return (f"{ops} never completed, although the adversary stopped at step {drain} "
                 f"(fair delivery, Byzantine servers silent); {stuck}")

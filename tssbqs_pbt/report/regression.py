@@ -15,6 +15,7 @@ from typing import Any
 
 from tssbqs_pbt.errors import TraceFormatError
 from tssbqs_pbt.kernel.jsonfile import read_json
+from tssbqs_pbt.wording import plural
 
 __all__ = ["python_identifier", "render_regression_test"]
 
@@ -45,7 +46,7 @@ def render_regression_test(
                  f"({expect.get('clause', 'clause unknown')})")
     how = []
     if "steps" in expect:
-        how.append(f"{expect['steps']} steps")
+        how.append(plural(int(expect["steps"]), "step"))
     if "tactic" in expect:
         how.append(f"found by the {expect['tactic']} tactic")
     detail = f" ({_safe(', '.join(how))})" if how else ""

@@ -37,6 +37,7 @@ from tssbqs_pbt.report.describe import (
 )
 from tssbqs_pbt.report.prose import verdict_lines
 from tssbqs_pbt.report.timeline import Fate, Happening, Kind, StepView, Timeline, build_timeline
+from tssbqs_pbt.wording import plural
 
 __all__ = ["describe_effect", "node_name", "render_steps", "run_summary", "step_line"]
 
@@ -69,7 +70,7 @@ def run_summary(timeline: Timeline) -> str:
         f"Protocol `{header.protocol}`: n={config.n}, f={config.f}, q={config.q}, t={config.t}; "
         f"clients {', '.join(str(c) for c in config.client_ids)}; {header.scheme} threshold "
         f"signatures; Byzantine servers: {byzantine} (every message sent to one joins the "
-        f"adversary's knowledge). {len(timeline.steps)} steps."
+        f"adversary's knowledge). {plural(len(timeline.steps), 'step')}."
     )
 
 
@@ -203,7 +204,8 @@ def _settle_head(view: StepView) -> str:
         what = what[:-1] + f"; the network holds back what goes to {held})"
     if view.settled is None:
         return f"{what}: interrupted"
-    return (f"{what}: {view.settled.delivered} messages delivered, {view.settled.in_flight} "
+    return (f"{what}: {plural(view.settled.delivered, 'message')} delivered, "
+            f"{view.settled.in_flight} "
             "left in flight")
 
 
@@ -217,7 +219,7 @@ def _settle_items(view: StepView, timeline: Timeline) -> list[str]:
                if (text := describe_effect(e, timeline)) is not None]
     items.extend(notable[:_SUB_ITEMS])
     if len(notable) > _SUB_ITEMS:
-        items.append(f"… and {len(notable) - _SUB_ITEMS} more events")
+        items.append(f"… and {plural(len(notable) - _SUB_ITEMS, 'more event')}")
     return items
 
 
@@ -230,7 +232,8 @@ def _in_flight_lines(timeline: Timeline) -> list[str]:
         e = timeline.envelopes[i]
         shown.append(f"#{i} {message_name(e.payload)} {e.src}→{e.dst}")
     more = f", +{len(pending) - _IN_FLIGHT_SHOWN} more" if len(pending) > _IN_FLIGHT_SHOWN else ""
-    return ["", f"When the trace ends, {len(pending)} messages were never delivered: "
+    return ["", f"When the trace ends, {plural(len(pending), 'message')} "
+            "were never delivered: "
             f"{', '.join(shown)}{more}."]
 
 

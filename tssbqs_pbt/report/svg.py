@@ -25,6 +25,7 @@ from tssbqs_pbt.report.chart import (
 from tssbqs_pbt.report.describe import clip
 from tssbqs_pbt.report.prose import headline
 from tssbqs_pbt.report.timeline import Timeline, build_timeline
+from tssbqs_pbt.wording import plural
 
 __all__ = ["render_svg"]
 
@@ -85,7 +86,7 @@ def render_svg(
 def _title(timeline: Timeline) -> str:
     c = timeline.config
     return (f"{timeline.header.protocol} — n={c.n} f={c.f} q={c.q} t={c.t}, "
-            f"{len(timeline.steps)} steps")
+            f"{plural(len(timeline.steps), 'step')}")
 
 
 def _defs() -> str:

@@ -37,6 +37,7 @@ from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
 from tssbqs_pbt.sweep.store import read_manifest
 from tssbqs_pbt.validation import check_writable_dir
+from tssbqs_pbt.wording import plural
 
 __all__ = ["run_sweep_command", "spec_from_args"]
 
@@ -122,7 +123,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     total = len(spec.designs())
     console.print(f"tssbqs-pbt sweep: {total} combinations (n={spec.n} f={spec.f}, q in "
                   f"{list(spec.qs)}, t in {list(spec.ts)}), budget {spec.budget_name} = "
-                  f"{spec.budget.examples} examples each, seed {spec.seed}, on "
+                  f"{plural(spec.budget.examples, 'example')} each, seed {spec.seed}, on "
                   f"{executor.description}; results in {directory}/")
     started = time.perf_counter()
     show = not args.no_progress and console.is_terminal

@@ -27,6 +27,7 @@ from tssbqs_pbt.sweep.families import (
 )
 from tssbqs_pbt.sweep.runner import SweepOutcome
 from tssbqs_pbt.sweep.work import CombinationResult
+from tssbqs_pbt.wording import plural
 
 __all__ = ["Findings", "findings", "matrix_table", "valid_table", "write_markdown"]
 
@@ -86,7 +87,7 @@ def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
 def matrix_table(outcome: SweepOutcome) -> Table:
     """One row per (q, t): how many combinations are valid, broken (by property), unfinished."""
     table = Table(title=f"Validity matrix, n={outcome.spec.n} f={outcome.spec.f} "
-                  f"({outcome.spec.budget.examples} examples per combination)")
+                  f"({plural(outcome.spec.budget.examples, 'example')} per combination)")
     for column in _COLUMNS:
         table.add_column(column, justify="right")
     for row in matrix_rows(outcome):
@@ -136,8 +137,8 @@ def write_markdown(found: Findings, path: Path) -> Path:
         "",
         f"- combinations: {outcome.total} (q in {list(spec.qs)}, t in {list(spec.ts)}, "
         f"pinned: {', '.join(f'{k.upper()}={v.name}' for k, v in spec.pins.items()) or 'none'})",
-        f"- budget: {spec.budget_name} = {spec.budget.examples} examples of at most "
-        f"{spec.budget.steps} rules per combination; seed {spec.seed}",
+        f"- budget: {spec.budget_name} = {plural(spec.budget.examples, 'example')} of at most "
+        f"{plural(spec.budget.steps, 'rule')} per combination; seed {spec.seed}",
         f"- finished: {len(outcome.results)} of {outcome.total}"
         + (" (interrupted: resume with `tssbqs-pbt sweep --resume "
            f"{outcome.directory}`)" if not outcome.complete else ""),
@@ -190,7 +191,8 @@ def _line(r: CombinationResult) -> str:
         charts = _link(r, "svg", "SVG")
     else:  # (a reused schedule: rendered on demand)
         charts = f"steps and charts: `tssbqs-pbt render {r.files.get('replay', 'FILE')}`"
-    return (f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), {r.steps} steps, "
+    return (f"- {_link(r, 'steps', r.key)}: {short_property(r)} ({r.clause}), "
+            f"{plural(r.steps, 'step')}, "
             f"{r.source}{f' from `{r.reused_from}`' if r.reused_from else ''} · "
             f"{_link(r, 'replay', 'JSON')} · {charts}")
 
@@ -219,7 +221,7 @@ def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
         lines += [
             f"### {number}. {short_property(origin)} ({origin.clause}) — `{origin.key}`",
             "",
-            f"Found by search ({origin.tactic} tactic), shrunk to {origin.steps} steps; "
+            f"Found by search ({origin.tactic} tactic), shrunk to {plural(origin.steps, 'step')}; "
             f"{_link(origin, 'steps', 'numbered steps')} · {_link(origin, 'svg', 'SVG chart')} · "
             f"{_link(origin, 'replay', 'JSON replay')} · {_link(origin, 'test', 'regression test')}"
             + (" · confirmed by replay" if origin.confirmed else " · NOT confirmed by replay"),

@@ -53,6 +53,7 @@ from tssbqs_pbt.sweep.work import (
     remember,
     run_combination,
 )
+from tssbqs_pbt.wording import plural
 
 __all__ = ["Progress", "SweepOutcome", "run_sweep"]
 
@@ -261,14 +262,14 @@ def run_sweep(
     try:
         # 1. every combination with a first share of the budget: cheap violations are found
         #    early and their schedules spread to the neighbours by reuse
-        run(todo, plan[0], "search", f"search ({plan[0]} examples)")
+        run(todo, plan[0], "search", f"search ({plural(plan[0], 'example')})")
         # 2. schedules found late are offered to every combination still valid, then the next
         #    share of the budget for those still valid; a reuse pass closes
         for stage_no, target in enumerate(plan[1:], start=1):
             run(still_valid(provisional=False), 0, "reuse", "reuse pass")
             behind = [i for i in still_valid(provisional=True)
                       if finished[combination_key(designs[i])].budget.examples < target]
-            run(behind, 0, "search", f"search (up to {target} examples)", stage_no,
+            run(behind, 0, "search", f"search (up to {plural(target, 'example')})", stage_no,
                 upto=target)
         run(still_valid(provisional=False), 0, "reuse", "final reuse pass")
         # 3. designs that behave exactly like another one take its verdict: a counterexample
