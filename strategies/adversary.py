@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, declare
-from tssbqs_pbt.strategies.evidence import composed
+from tssbqs_pbt.strategies.evidence import composed, restated
 
 from tssbqs_pbt.crypto.api import PartialSignature, Signature
 from tssbqs_pbt.kernel import (
@@ -214,6 +214,8 @@ class Adversary:
             statements = tuple(reversed(kn.objects(NodeSigned)))
             found.update(dict.fromkeys(s for s in statements if s.signer.is_client))
             found.update(dict.fromkeys(statements))
+            if self.compose:  # its own statements over what correct servers said
+                found.update(dict.fromkeys(restated(self)))
         elif role is FieldRole.SIGNATURE:
             found.update(dict.fromkeys(kn.signatures))
         elif role is FieldRole.DATA:
@@ -231,8 +233,7 @@ class Adversary:
             for cls in accepted:  # last: what only a protocol that trusts reports accepts
                 found.update(dict.fromkeys(self.fabrications(cls)))
         elif role is FieldRole.COLLECTION:
-            # an empty collection first; then held collections of objects (timestamps are
-            # tuples too, but not collections); then new ones composed (strategies.evidence)
+            # (), held collections of objects (not timestamps), new ones (strategies.evidence)
             found[()] = None
             found.update(dict.fromkeys(
                 c for c in reversed(kn.objects(tuple)) if c and all(attrs.has(type(x)) for x in c)

@@ -30,7 +30,7 @@ from tssbqs_pbt.kernel import NodeId, NodeSigned, OpId
 if typing.TYPE_CHECKING:
     from tssbqs_pbt.strategies.adversary import Adversary
 
-__all__ = ["composed", "element_types", "group_key", "own_statements"]
+__all__ = ["composed", "element_types", "group_key", "own_statements", "restated"]
 
 _GROUPS = 3  # newest groups of statements composed from
 _VARIANTS = 4  # body variants a Byzantine server may sign in one group
@@ -101,6 +101,16 @@ def own_statements(adversary: Adversary, bodies: Iterable[Any]) -> list[NodeSign
             chosen.setdefault(variant, None)
     variants = list(chosen)[:_VARIANTS]
     return [NodeSigned(b, v) for v in variants for b in adversary.servers]
+
+
+def restated(adversary: Adversary) -> list[NodeSigned]:
+    """The Byzantine servers' own statements over what correct servers stated (a report of
+    theirs, with any datum B holds in it), newest first: a Byzantine server reports an older
+    state, or a newer one."""
+    kn = adversary.world.knowledge
+    bodies = [s.body for s in reversed(kn.objects(NodeSigned))
+              if s.signer.is_server and s.signer not in kn.byzantine]
+    return own_statements(adversary, dict.fromkeys(bodies))
 
 
 def composed(adversary: Adversary, annotation: Any) -> tuple[tuple[Any, ...], ...]:

@@ -232,10 +232,13 @@ class PartitionRules:
         self._b_send(client, reply)  # type: ignore[attr-defined]
 
     def _send_out(self, data: st.DataObject, message: Any) -> None:
-        servers = self.setup.config.correct_servers
-        choice = data.draw(st.integers(-1, len(servers) - 1), label="to")  # -1: every one
+        """To every correct server (the simplest), to one, or to one client."""
+        config = self.setup.config
+        servers = config.correct_servers
+        targets = (*servers, *config.client_ids)
+        choice = data.draw(st.integers(-1, len(targets) - 1), label="to")  # -1: every server
         before = frozenset(self.world.knowledge.signatures)
-        for dst in servers if choice < 0 else (servers[choice],):
+        for dst in servers if choice < 0 else (targets[choice],):
             self._b_send(dst, message)  # type: ignore[attr-defined]
         self._hand_over(before)  # type: ignore[attr-defined]
 

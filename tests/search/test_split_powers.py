@@ -149,3 +149,31 @@ def test_a_new_collection_of_acknowledgements_assembled_from_held_ones() -> None
     m._b_send(server(1), message)
     assert isinstance(m.world.steps[before].action, ByzantineSend)
     assert isinstance(sample[0], NodeSigned)
+
+
+def test_a_byzantine_server_restates_a_correct_report_over_an_older_datum() -> None:
+    from tssbqs_pbt.strategies.evidence import restated
+
+    m = split_machine(q=2)
+    m.invoke(data=Script(0, True, False, HONEST))  # C1 writes v1: B sees reports of v0
+    m.invoke(data=Script(2, True, False, HONEST))  # C3 writes v2
+    m.invoke(data=Script(1, False, False, HONEST))  # C2 reads: reports of v2 reach B
+    mine = restated(m.adversary)
+    assert mine and all(s.signer == server(4) for s in mine)
+    bodies = [s.body for s in mine if isinstance(s.body, Report)]
+    assert {b.datum.value for b in bodies} >= {"v0", "v1", "v2"}, \
+        "B may restate a report with any datum it holds, older ones included"
+
+
+def test_b_may_send_what_it_builds_to_a_client() -> None:
+    m = split_machine()
+    m.invoke(data=Script(0, True, False, HONEST))
+    targets = [*m.setup.config.correct_servers, *m.setup.config.client_ids]
+    before = len(m.world.steps)
+    m._send_out(Script(targets.index(m.setup.config.client_ids[1])), object())
+    # (an object that is no protocol message is refused by the kernel: nothing happens)
+    assert len(m.world.steps) == before
+    message = next(iter(m.adversary.messages()))
+    m._send_out(Script(targets.index(m.setup.config.client_ids[1])), message)
+    sent = m.world.steps[before].action
+    assert isinstance(sent, ByzantineSend) and sent.dst == m.setup.config.client_ids[1]
