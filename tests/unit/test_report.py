@@ -8,14 +8,12 @@ knows nothing about).  A protocol fault gives the verdict-less case.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import attacks
 import attrs
@@ -340,13 +338,14 @@ def test_regression_test_text_points_at_the_replay_relative_to_itself(tmp_path: 
     text = render_regression_test(replay, name="counterexample-p1-0a1b",
                                   test_dir=tmp_path / "tests")
     assert "REPLAY = Path(__file__).parent / '../found/counterexample-p1-0a1b.json'" in text
-    assert "def test_counterexample_p1_0a1b_still_shows_the_violation() -> None:" in text
-    assert "assert outcome.confirmed" in text
-    assert "FAILS" in text and "delete this file" in text
+    assert "def test_counterexample_p1_0a1b_is_fixed() -> None:" in text
+    assert "rejudge_counterexample(REPLAY)" in text
+    assert "FAILS while the protocol still shows the violation and PASSES once" in text
+    assert "pytest regression_counterexample-p1-0a1b.py" in text
     compile(text, "generated.py", "exec")
 
 
-def test_write_report_writes_every_file_and_the_test_passes(
+def test_write_report_writes_every_file_and_the_test_fails_while_the_bug_is_there(
     p2: Counterexample, p2_dir: Path, tmp_path: Path
 ) -> None:
     assert p2.path is not None
@@ -354,7 +353,7 @@ def test_write_report_writes_every_file_and_the_test_passes(
     files = write_report(p2.trace, p2.verdict, p2.path, out)
     stem = p2.path.stem.replace("-", "_")
     assert files.steps == out / f"{stem}.steps.md"
-    assert files.test == out / f"test_{stem}.py"
+    assert files.test == out / f"regression_{stem}.py"
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in files.all)
     markdown = files.steps.read_text(encoding="utf-8")
     assert markdown.startswith("# Counterexample: P2 data availability violated")
@@ -367,24 +366,20 @@ def test_write_report_writes_every_file_and_the_test_passes(
     assert "P2 data availability is violated (operation never completed)" in test_text
 
     done = _pytest(files.test, tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "1 passed" in done.stdout
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed" in done.stdout
+    assert "after the drain, P2 data availability VIOLATED (operation never completed)" in (
+        done.stdout)
 
 
-def test_the_regression_test_fails_once_the_violation_is_gone(
+def test_plain_pytest_in_a_report_directory_collects_nothing(
     p2: Counterexample, tmp_path: Path
 ) -> None:
     assert p2.path is not None
-    raw: dict[str, Any] = json.loads(p2.path.read_text(encoding="utf-8"))
-    raw["expect"]["property"] = "P1 data consistency"  # a replay cannot confirm this one
-    moved = tmp_path / "counterexample-fixed.json"
-    moved.write_text(json.dumps(raw), encoding="utf-8")
-    files = write_report(p2.trace, p2.verdict, moved, tmp_path)
-    assert "Path(__file__).parent / 'counterexample-fixed.json'" in files.test.read_text(
-        encoding="utf-8")
-    done = _pytest(files.test, tmp_path)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "the bug seems fixed" in done.stdout
+    write_report(p2.trace, p2.verdict, p2.path, tmp_path / "report")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=tmp_path / "report", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 5, done.stdout + done.stderr  # 5: no tests collected
 
 
 def test_write_report_for_a_protocol_fault(fault: Trace, tmp_path: Path) -> None:

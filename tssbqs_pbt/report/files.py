@@ -5,7 +5,8 @@ For a replay file ``counterexample-p1-ab12.json`` and stem ``counterexample_p1_a
 - ``<stem>.steps.md``: the numbered steps, the verdict and the Mermaid chart (GitHub renders it);
 - ``<stem>.mmd``: the Mermaid chart alone;
 - ``<stem>.svg``: the standalone SVG chart;
-- ``test_<stem>.py``: a pytest regression test that replays the file.
+- ``regression_<stem>.py``: a pytest regression test (not collected by a plain ``pytest``:
+  run it by name) that fails while the protocol still shows the violation.
 
 Each file is written to a temporary file in the same directory and moved into place with
 :func:`os.replace`, so a reader never sees half a report file.
@@ -69,7 +70,7 @@ def write_report(
         steps=folder / f"{stem}.steps.md",
         mermaid=folder / f"{stem}.mmd",
         svg=folder / f"{stem}.svg",
-        test=folder / f"test_{stem}.py",
+        test=folder / f"regression_{stem}.py",
     )
     timeline = build_timeline(trace, verdict)  # once for the three renderings
     chart = render_mermaid(trace, verdict, timeline=timeline)
