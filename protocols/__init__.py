@@ -1,8 +1,8 @@
 """Reference protocols and the plug-in protocol API (installed as ``tssbqs_pbt.protocols``).
 
-- :class:`DesignProtocol` realises every point of the design space of SPEC.md §4, one small
-  behaviour piece per option value; :func:`family_c` and :func:`family_j` are the two valid
-  families of SPEC.md §6 as presets.
+- :class:`DesignProtocol` realises every point of the design space (docs/options.md), one
+  small behaviour piece per option value; :func:`family_c` and :func:`family_j` are the two
+  published valid families (COCA/CODEX and Jing et al.; docs/families.md) as presets.
 - :class:`StorageProtocol`, :class:`ProtocolSpec`, :func:`declare` and :func:`register` let users
   bring their own candidate protocol; :func:`get` and :func:`available` look protocols up
   (built-ins, registered ones, and the ``tssbqs_pbt.protocols`` entry-point group).

@@ -1,4 +1,4 @@
-"""The two valid families of SPEC.md §6 as presets of the option-driven protocol.
+"""The two published valid families (docs/families.md) as presets of the option-driven protocol.
 
 Family C (COCA/CODEX): EVIDENCE guards everywhere, client basis, separate acknowledgement round,
 two-phase reads, f+1 delegates, any t in [f+1, n-f] (COCA uses f+1).

@@ -1,4 +1,5 @@
-"""Group the valid combinations into families, and compare with SPEC.md §6's two.
+"""Group the valid combinations into families, and compare with the two published
+families, C (COCA/CODEX) and J (Jing et al.; docs/families.md).
 
 A *family* here is a sub-product of the design space (for every parameter and option, a set
 of values) lying wholly inside the valid set.  :func:`group_families` covers the valid set
@@ -140,14 +141,15 @@ def _describe_t(ts: list[int], n: int, f: int) -> str:
     return f"t in {{{_join(ts)}}}"
 
 
-# -- SPEC.md §6 ----------------------------------------------------------------------------
+# -- the published families C and J -------------------------------------------------------
 
 _C = FAMILY_C_OPTIONS  # REQUEST_DEDUP=OFF; C's description leaves it open (see below)
 _J = FAMILY_J_OPTIONS
 
 
 def published_family(design: Design) -> str | None:
-    """``"C"``, ``"J"`` or ``None``: membership as SPEC.md §6 describes the families.
+    """``"C"``, ``"J"`` or ``None``: membership in the published families as described
+    in docs/families.md.
 
     C: EVIDENCE guards everywhere, SIGNED store, client basis, f+1 delegates, two-phase reads,
     any t in [f+1, n-f] (REQUEST_DEDUP is not part of C's description: either value);

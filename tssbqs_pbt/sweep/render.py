@@ -36,7 +36,7 @@ _SHORT = {"P1 data consistency": "P1", "P2 data availability": "P2",
 
 
 class Findings:
-    """Families and the comparison with SPEC.md §6, computed once from an outcome."""
+    """Families and the comparison with the published families C and J, computed once from an outcome."""
 
     def __init__(self, outcome: SweepOutcome) -> None:
         self.outcome = outcome
@@ -107,7 +107,7 @@ def valid_table(found: Findings) -> Table:
     table.add_column("q", justify="right")
     table.add_column("t", justify="right")
     table.add_column("options", overflow="fold")
-    table.add_column("SPEC §6")
+    table.add_column("published family")
     table.add_column("examples", justify="right")
     by_key = {r.key: r for r in found.outcome.results}
     for design in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
@@ -160,7 +160,7 @@ def write_markdown(found: Findings, path: Path) -> Path:
     lines += ["", "## Families of the valid set", ""]
     lines += [f"- {line}" for line in families_lines(found)] or ["- (no valid combination)"]
     lines += ["", "## Valid combinations", "",
-              "| q | t | options | SPEC §6 | examples searched |", "|---|---|---|---|---|"]
+              "| q | t | options | published family | examples searched |", "|---|---|---|---|---|"]
     by_key = {r.key: r for r in outcome.results}
     for d in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
         result = by_key[d.describe()]
