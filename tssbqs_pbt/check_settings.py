@@ -71,7 +71,9 @@ class CheckSettings:
 
     ``budget`` is a name (quick, standard, thorough) or a number of examples as text; ``None``
     takes the number of examples of the active Hypothesis profile.  ``database`` is the folder
-    of the Hypothesis example database (``None``: no database, nothing is replayed first).
+    of the Hypothesis example database (``None``: no database, nothing is replayed first).  Outside
+    pytest there is none by default, so a seed alone decides a run (``check(database=...)``
+    gives one); the pytest plugin uses ``.hypothesis/tssbqs-pbt`` under the rootdir.
     """
 
     budget: str | None = attrs.field(default=None, converter=_budget_text, validator=_budget)
@@ -82,7 +84,7 @@ class CheckSettings:
     f: int = attrs.field(default=1, validator=_whole(0))
     seed: int = attrs.field(default=0, validator=_whole(0))
     database: Path | None = attrs.field(
-        default=Path(".hypothesis") / "tssbqs-pbt",
+        default=None,
         converter=attrs.converters.optional(Path),
     )
     statistics: bool = False

@@ -9,12 +9,14 @@ Hypothesis example database, so a counterexample found once is replayed first ne
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
+from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from tssbqs_pbt.check_settings import CheckSettings, active, record
@@ -30,6 +32,10 @@ from tssbqs_pbt.search import Budget, Counterexample, SearchResult, search
 from tssbqs_pbt.wording import plural
 
 __all__ = ["ALL", "CheckFailed", "check"]
+
+
+class _Default(enum.Enum):
+    SETTINGS = "the active settings' database"  # check(database=...) left out
 
 ALL: frozenset[Property] = frozenset(Property)
 _SHORT = {"p1": Property.CONSISTENCY, "p2": Property.AVAILABILITY,
@@ -55,12 +61,17 @@ def check(
     crypto: str | None = None,
     seed: int | None = None,
     report_dir: str | Path | None = None,
+    database: str | Path | ExampleDatabase | _Default | None = _Default.SETTINGS,
 ) -> SearchResult:
     """Search ``protocol`` (an instance, a spec or a registered name) with n servers of which
     f (the last ones) are Byzantine; raise :class:`CheckFailed` on a violation of one of
     ``properties``, with the numbered steps, the Mermaid chart and the saved files' paths.
 
     ``options`` changes options of the option-driven protocol (``{"sign_guard": "LOCAL"}``).
+    ``database``: a Hypothesis example database (a directory or an ``ExampleDatabase``) whose
+    saved failing schedules are replayed first and which keeps the ones found; ``None`` for
+    none.  Left out: under pytest the plugin's (``.hypothesis/tssbqs-pbt``, when the Hypothesis
+    profile has a database), outside pytest none, so that ``seed`` alone decides the run.
     """
     settings = active()
     changes = {k: v for k, v in (("n", n), ("f", f), ("crypto", crypto), ("seed", seed),
@@ -78,7 +89,8 @@ def check(
         result = search(
             ready.protocol, ready.config, declarations=ready.declarations, budget=chosen,
             seed=settings.seed, scheme=_scheme(settings), save_dir=settings.report_dir,
-            database=_database(settings, ready, wanted),
+            database=(_database(settings, ready, wanted) if database is _Default.SETTINGS
+                      else database),
             properties=None if wanted == ALL else wanted,
         )
     except Flaky as exc:

@@ -19,6 +19,8 @@ from tssbqs_pbt.wording import plural
 
 __all__ = ["main"]
 
+_PLUGIN_HELP = ("load a protocol from MODULE (importable, or a .py file; the current directory "
+                "is searched first): its ATTR, else its only ProtocolSpec; no entry point needed")
 _MAX_FILE_HELP = ("largest JSON file read, in MiB (default 16; also $TSSBQS_PBT_MAX_FILE_MB): a "
                   "bigger file is refused before it is parsed; see docs/limits.md")
 
@@ -109,6 +111,7 @@ def _build_parser() -> argparse.ArgumentParser:
     which = search.add_mutually_exclusive_group(required=True)
     which.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
     which.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
+    which.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
     search.add_argument("--n", type=int, default=4, help="servers (with --protocol)")
     search.add_argument("--f", type=int, default=1, help="Byzantine bound (with --protocol)")
     search.add_argument("--byzantine", type=int, default=None,
@@ -130,6 +133,7 @@ def _build_parser() -> argparse.ArgumentParser:
     scope = explore.add_mutually_exclusive_group(required=True)
     scope.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
     scope.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
+    scope.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
     explore.add_argument("--n", type=int, default=4, help="servers (with --protocol; default 4)")
     explore.add_argument("--f", type=int, default=1,
                          help="Byzantine bound (with --protocol; default 1)")
@@ -157,6 +161,7 @@ def _build_parser() -> argparse.ArgumentParser:
     replay.add_argument("file", help="a counterexample JSON file, or a sweep's results.jsonl "
                         "or directory (replays every invalid combination)")
     replay.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
+    replay.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
     render = sub.add_parser("render", help="write steps, charts and a regression test for a "
                             "saved counterexample",
                             formatter_class=_HelpFormatter,
@@ -167,6 +172,7 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("file", help="a counterexample JSON file")
     render.add_argument("--out", default=None, help="directory (default: next to the file)")
     render.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
+    render.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
     return parser
 
 
@@ -178,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tssbqs_pbt.kernel.jsonfile import set_max_mb
 
             set_max_mb(args.max_file_mb)
+        if getattr(args, "plugin", None) is not None:
+            args.protocol = _load_plugin(args.plugin)
         if args.command == "sweep":
             from tssbqs_pbt.sweep.command import run_sweep_command
 
@@ -204,6 +212,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TssbqsError as exc:
         print(f"tssbqs-pbt: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _load_plugin(text: str) -> str:
+    """Import ``MODULE[:ATTR]``, register its ProtocolSpec (not as an entry point: for this run
+    only) and return its name."""
+    import importlib
+    import importlib.util
+
+    from tssbqs_pbt.errors import InvalidArgument
+    from tssbqs_pbt.protocols import ProtocolSpec, register
+
+    module_name, _, attr = text.partition(":")
+    if not module_name:
+        raise InvalidArgument(f"--plugin {text!r}: give MODULE or MODULE:ATTR")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            loader_spec = importlib.util.spec_from_file_location(path.stem, path)
+            if loader_spec is None or loader_spec.loader is None or not path.is_file():
+                raise InvalidArgument(f"--plugin {text!r}: no such file {module_name!r}")
+            module = importlib.util.module_from_spec(loader_spec)
+            sys.modules[path.stem] = module
+            loader_spec.loader.exec_module(module)
+        else:
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))
+            module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InvalidArgument(f"--plugin {text!r}: cannot import {module_name!r} ({exc})") from None
+    if attr:
+        if not hasattr(module, attr):
+            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} has no attribute {attr!r}")
+        spec = getattr(module, attr)
+    else:
+        found = {id(v): v for v in vars(module).values() if isinstance(v, ProtocolSpec)}
+        if len(found) != 1:
+            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} holds {len(found)} "
+                                  "ProtocolSpec objects; name one as MODULE:ATTR")
+        (spec,) = found.values()
+    if not isinstance(spec, ProtocolSpec):
+        raise InvalidArgument(f"--plugin {text!r}: {attr!r} is a {type(spec).__name__}, not a "
+                              "tssbqs_pbt.protocols.ProtocolSpec")
+    register(spec, replace=True)
+    return spec.name
 
 
 def _protocols() -> int:

@@ -35,7 +35,7 @@ from tssbqs_pbt.kernel import (
     step,
     write,
 )
-from tssbqs_pbt.properties import check_all
+from tssbqs_pbt.properties import check_all, initial_value_of
 from tssbqs_pbt.protocols.api import (
     FieldRole,
     MessageDecl,
@@ -47,7 +47,7 @@ from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import parse_design
 from tssbqs_pbt.protocols.registry import get
 
-__all__ = ["Conformance", "as_spec", "check_protocol", "preflight"]
+__all__ = ["Conformance", "as_spec", "check_protocol", "own_parameter", "preflight"]
 
 
 @attrs.frozen
@@ -87,13 +87,32 @@ def as_spec(protocol: Any) -> ProtocolSpec:
         design = protocol.design
         return ProtocolSpec(name=name, build=lambda n, f: protocol,
                             quorum=lambda n, f: design.q, threshold=lambda n, f: design.t)
-    return ProtocolSpec(name=name, build=lambda n, f: protocol, quorum=canonical_quorum)
+    own: dict[str, Any] = {}
+    for attr in ("quorum", "threshold"):  # the instance's own q and t, if it declares them
+        value = own_parameter(protocol, attr)
+        if value is not None:
+            own[attr] = (lambda fixed: lambda n, f: fixed)(value)
+    return ProtocolSpec(name=name, build=lambda n, f: protocol,
+                        **{"quorum": canonical_quorum, **own})
+
+
+def own_parameter(protocol: Any, attr: str) -> int | None:
+    """A protocol object's own ``quorum`` or ``threshold`` (a whole number attribute), if any."""
+    value = getattr(protocol, attr, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def preflight(spec: ProtocolSpec, n: int = 4, f: int = 1) -> Conformance:
     """Checks 1–3 of the module docstring; raises :class:`InvalidProtocol` on the first
     problem."""
     protocol, q, t = spec.instantiate(n, f, smoke=False)
+    for attr, letter, value in (("quorum", "q", q), ("threshold", "t", t)):
+        own = own_parameter(protocol, attr)
+        if own is not None and own != value:
+            raise InvalidProtocol(
+                f"protocol {spec.name!r} declares {attr} = {own} but the configuration has "
+                f"{letter} = {value} (from its ProtocolSpec's {attr}(n={n}, f={f})); make them "
+                f"agree: the search never replaces a protocol's own {attr}")
     declarations = spec.declarations(protocol)
     notes = _check_declarations(spec.name, declarations)
     honest = SystemConfig(n=n, f=f, q=q, t=t)
@@ -227,7 +246,8 @@ def _survives(name: str, protocol: StorageProtocol, world: World) -> None:
             "signatures, NodeSigned or attrs classes listed in message_types"
         ) from None
     signed_value = getattr(protocol, "signed_value", None)
-    for verdict in check_all(trace, signed_value=signed_value):
+    for verdict in check_all(trace, signed_value=signed_value,
+                             initial_value=initial_value_of(protocol)):
         if verdict.violated:
             first = verdict.violations[0] if verdict.violations else None
             what = (f"{first.clause.value} (got {first.got!r}, allowed {first.allowed!r})"

@@ -51,6 +51,7 @@ from tssbqs_pbt.properties import (
     check_availability,
     check_confidentiality,
     check_consistency,
+    initial_value_of,
 )
 
 __all__ = ["Minimized", "minimize_trace"]
@@ -282,11 +283,13 @@ class _Shrinker:
         if self.target is None or fault is not None:
             return self.target is None and fault is not None
         if self.target is Property.CONSISTENCY:
-            verdict = check_consistency(trace.history())
+            verdict = check_consistency(trace.history(),
+                                        initial_value_of(self.empty.protocol))
         elif self.target is Property.AVAILABILITY:
             verdict = check_availability(trace)
         else:
-            verdict = check_confidentiality(trace, self.signed_value)
+            verdict = check_confidentiality(trace, self.signed_value,
+                                            initial_value_of(self.empty.protocol))
         return verdict if verdict.violated else False
 
 

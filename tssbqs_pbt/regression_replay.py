@@ -23,7 +23,7 @@ from tssbqs_pbt.kernel import Deliver, Drain, Sent, Trace, World, step
 from tssbqs_pbt.kernel.actions import Action, Phase
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.trace import TRACE_FORMAT, registry_for
-from tssbqs_pbt.properties import Verdict, check_all
+from tssbqs_pbt.properties import Verdict, check_all, initial_value_of
 from tssbqs_pbt.protocols.api import StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 
@@ -113,7 +113,8 @@ def rejudge_counterexample(path: str | Path,
             step(world, drains[-1] if drains else Drain())
         except ProtocolFault as crash:
             fault = str(crash)
-    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
+    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None),
+                         initial_value=initial_value_of(protocol))
     return Rejudged(file, protocol.name, dict(expected), applied, len(trace.steps), stopped,
                     fault, verdicts)
 

@@ -33,8 +33,8 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.properties": 3,
     "tssbqs_pbt.report": 4,
     "tssbqs_pbt.minimize": 4,  # shrinks a failing trace on its kernel actions (no Hypothesis)
-    "tssbqs_pbt.counterexample_file": 4,
-    "tssbqs_pbt.regression_replay": 4,  # a counterexample re-judged as far as it still applies  # reads and checks a saved counterexample's JSON
+    "tssbqs_pbt.counterexample_file": 4,  # reads and checks a saved counterexample's JSON
+    "tssbqs_pbt.regression_replay": 4,  # a counterexample judged as far as it applies
     "tssbqs_pbt.strategies": 5,
     "tssbqs_pbt.machine": 6,
     "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
-from tssbqs_pbt.cli import _build_parser, main
 from tssbqs_pbt.protocols.options import (
     OPTION_TYPES,
     PARAMETER_HELP,
     VALUE_HELP,
     options_text,
 )
+
+from tssbqs_pbt.cli import _build_parser, main
 from tssbqs_pbt.wording import plural
 
 

@@ -14,7 +14,12 @@ from tssbqs_pbt.properties.confidentiality import (
     check_confidentiality,
 )
 from tssbqs_pbt.properties.consistency import allowed_values, check_consistency
-from tssbqs_pbt.properties.history import INITIAL_VALUE, OpRecord, operations
+from tssbqs_pbt.properties.history import (
+    INITIAL_VALUE,
+    OpRecord,
+    initial_value_of,
+    operations,
+)
 from tssbqs_pbt.properties.verdict import (
     Clause,
     ConsistencyLevel,
@@ -40,14 +45,17 @@ __all__ = [
     "check_availability",
     "check_confidentiality",
     "check_consistency",
+    "initial_value_of",
     "operations",
 ]
 
 
-def check_all(trace: Trace, *, signed_value: SignedValue | None = None) -> tuple[Verdict, ...]:
-    """P1, P2 and P3 for ``trace``, in that order."""
+def check_all(trace: Trace, *, signed_value: SignedValue | None = None,
+              initial_value: str = INITIAL_VALUE) -> tuple[Verdict, ...]:
+    """P1, P2 and P3 for ``trace``, in that order (``initial_value``: the protocol's, see
+    :func:`initial_value_of`)."""
     return (
-        check_consistency(trace.history()),
+        check_consistency(trace.history(), initial_value),
         check_availability(trace),
-        check_confidentiality(trace, signed_value),
+        check_confidentiality(trace, signed_value, initial_value),
     )

@@ -30,8 +30,9 @@ __all__ = ["ConfidentialityScan", "SignedValue", "check_confidentiality"]
 SignedValue = Callable[[bytes], "str | None"]
 
 
-def check_confidentiality(trace: Trace, signed_value: SignedValue | None = None) -> Verdict:
-    scan = ConfidentialityScan(trace.header.config, signed_value)
+def check_confidentiality(trace: Trace, signed_value: SignedValue | None = None,
+                          initial_value: str = INITIAL_VALUE) -> Verdict:
+    scan = ConfidentialityScan(trace.header.config, signed_value, initial_value)
     scan.feed(trace.steps)
     return scan.verdict()
 
@@ -41,13 +42,14 @@ class ConfidentialityScan:
     the last call, :meth:`verdict` judges everything fed so far (a rule machine re-judges P3
     after every step without re-reading the whole trace each time)."""
 
-    def __init__(self, config: SystemConfig, signed_value: SignedValue | None = None) -> None:
+    def __init__(self, config: SystemConfig, signed_value: SignedValue | None = None,
+                 initial_value: str = INITIAL_VALUE) -> None:
         self.signed_value = signed_value
         self.found: list[Violation] = []
         if len(config.byzantine) >= config.t:
             self.found.append(Violation(Clause.KEY_SHARES, steps=(0,), got=len(config.byzantine),
                                         allowed=(config.t - 1,)))
-        self.asked: set[str] = {INITIAL_VALUE}
+        self.asked: set[str] = {initial_value}
         self.reported: set[bytes] = set()
         self.fed = 0  # how many steps it has been fed
 

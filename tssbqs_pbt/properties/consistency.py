@@ -1,11 +1,12 @@
 """P1 data consistency, judged from the client-visible history alone.
 
-Required: *integrity* (a read returns the initial value or a value some correct client asked to
-write), *write order* (if W1 completes before W2 starts, ts(W2) > ts(W1)) and *regular
-semantics* (a read returns the value of a write that precedes it and is not superseded by another
-preceding write, or of a concurrent write; the initial value only if no write precedes it).
-Reported in addition: *atomicity* (no new/old inversion: a read that follows another read never
-returns an older timestamp).  Values written in one history are assumed distinct.
+Required: *integrity* (a read returns the initial value -- the protocol's ``initial_value``, "v0"
+by default -- or a value some correct client asked to write), *write order* (if W1 completes
+before W2 starts, ts(W2) > ts(W1)) and *regular semantics* (a read returns the value of a write
+that precedes it and is not superseded by another preceding write, or of a concurrent write; the
+initial value only if no write precedes it).  Reported in addition: *atomicity* (no new/old
+inversion: a read that follows another read never returns an older timestamp).  Values written
+in one history are assumed distinct.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ from tssbqs_pbt.properties.verdict import (
 __all__ = ["allowed_values", "check_consistency"]
 
 
-def allowed_values(read: OpRecord, writes: Iterable[OpRecord]) -> frozenset[str | None]:
+def allowed_values(read: OpRecord, writes: Iterable[OpRecord],
+                   initial_value: str = INITIAL_VALUE) -> frozenset[str | None]:
     """The values regular semantics lets ``read`` return."""
     writes = tuple(writes)
     preceding = [w for w in writes if w.precedes(read)]
     latest = [
         w for w in preceding if not any(w.precedes(other) for other in preceding)
     ]
-    allowed: set[str | None] = {w.value for w in latest} if preceding else {INITIAL_VALUE}
+    allowed: set[str | None] = {w.value for w in latest} if preceding else {initial_value}
     assert read.completed is not None
     allowed |= {
         w.value for w in writes if not w.precedes(read) and w.invoked < read.completed
@@ -54,7 +56,10 @@ def _ts_less(a: Any, b: Any) -> bool:
         return False
 
 
-def check_consistency(history: Iterable[HistoryRecord]) -> Verdict:
+def check_consistency(history: Iterable[HistoryRecord],
+                      initial_value: str = INITIAL_VALUE) -> Verdict:
+    """P1 on a client-visible history; ``initial_value``: the register's value before any
+    write (the protocol's ``initial_value``, see :func:`initial_value_of`)."""
     ops = operations(history)
     writes = [o for o in ops if o.is_write]
     reads = [o for o in ops if not o.is_write and o.completed is not None]
@@ -64,13 +69,13 @@ def check_consistency(history: Iterable[HistoryRecord]) -> Verdict:
     for r in reads:
         assert r.completed is not None
         written = {w.value for w in writes if w.invoked <= r.completed}
-        if r.value != INITIAL_VALUE and r.value not in written:
-            asked = tuple(sorted(written | {INITIAL_VALUE}, key=str))
+        if r.value != initial_value and r.value not in written:
+            asked = tuple(sorted(written | {initial_value}, key=str))
             found.append(Violation(Clause.INTEGRITY, ops=(r.op,), steps=(r.invoked, r.completed),
                                    got=r.value, allowed=asked))
             unsafe = True
             continue
-        allowed = allowed_values(r, writes)
+        allowed = allowed_values(r, writes, initial_value)
         if r.value not in allowed:
             culprits = tuple(w.op for w in writes if w.value in allowed)
             found.append(Violation(Clause.REGULAR, ops=(r.op, *culprits),

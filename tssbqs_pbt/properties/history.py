@@ -8,9 +8,16 @@ import attrs
 
 from tssbqs_pbt.kernel import Completed, HistoryRecord, Invoked, OpId, OpKind, Timestamp
 
-__all__ = ["INITIAL_VALUE", "OpRecord", "operations"]
+__all__ = ["INITIAL_VALUE", "OpRecord", "initial_value_of", "operations"]
 
-INITIAL_VALUE = "v0"
+INITIAL_VALUE = "v0"  # the register's value before any write, unless the protocol says otherwise
+
+
+def initial_value_of(protocol: object) -> str:
+    """The value a read may return before any write: the protocol's ``initial_value``
+    attribute when it has one (a string), else ``"v0"``."""
+    value = getattr(protocol, "initial_value", None)
+    return value if isinstance(value, str) else INITIAL_VALUE
 
 
 @attrs.frozen

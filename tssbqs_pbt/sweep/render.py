@@ -36,7 +36,8 @@ _SHORT = {"P1 data consistency": "P1", "P2 data availability": "P2",
 
 
 class Findings:
-    """Families and the comparison with the published families C and J, computed once from an outcome."""
+    """Families and the comparison with the published families C and J, computed once from
+    an outcome."""
 
     def __init__(self, outcome: SweepOutcome) -> None:
         self.outcome = outcome
