@@ -74,6 +74,10 @@ class TypeRegistry:
     def __init__(self, classes: Iterable[type] = ()) -> None:
         self._by_name: dict[str, type] = {}
         self._checks: dict[type, tuple[_FieldCheck, ...]] = {}
+        # only the kernel's own classes have their fields checked: a protocol's messages may
+        # carry anything a Byzantine server put there (a lie is not a corrupt file), and a
+        # trace must read back whatever the kernel let happen
+        self._checked: set[type] = set()
         self.add(classes)
 
     def add(self, classes: Iterable[type], *, owner: str = "the kernel") -> None:
@@ -90,6 +94,8 @@ class TypeRegistry:
                     f"({known.__module__} and {cls.__module__}); rename one"
                 )
             self._by_name[cls.__name__] = cls
+            if owner == "the kernel":
+                self._checked.add(cls)
 
     def __contains__(self, cls: type) -> bool:
         return self._by_name.get(cls.__name__) is cls
@@ -108,7 +114,7 @@ class TypeRegistry:
         ``Any``, or whose annotations cannot be resolved)."""
         found = self._checks.get(cls)
         if found is None:
-            found = self._checks[cls] = _field_checks(cls)
+            found = self._checks[cls] = _field_checks(cls) if cls in self._checked else ()
         return found
 
     def check(self, value: Any, where: str) -> None:
