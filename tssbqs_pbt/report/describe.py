@@ -27,8 +27,8 @@ __all__ = [
     "message_name",
 ]
 
-_MAX_ITEMS = 3  # tuple items shown before "+N more"
-_MAX_DEPTH = 3  # nesting shown before "{…}"
+_MAX_ITEMS = 3  # items of a plain tuple shown before "+N more"
+_MAX_DEPTH = 8  # nesting shown before "{…}": deep enough for the data inside evidence
 
 
 def clip(text: str, limit: int) -> str:
@@ -105,9 +105,11 @@ def describe_value(value: Any, depth: int = 0) -> str:
     return clip(repr(value), 40)
 
 
-def describe_payload(payload: Any, limit: int = 160) -> str:
-    """A message as ``ClassName{field: value, ...}``, at most ``limit`` characters."""
-    return clip(describe_value(payload), limit)
+def describe_payload(payload: Any, limit: int | None = None) -> str:
+    """A message as ``ClassName{field: value, ...}``; with ``limit``, at most that many
+    characters (only for labels that must stay short: the steps show every message in full)."""
+    text = describe_value(payload)
+    return text if limit is None else clip(text, limit)
 
 
 def _describe_signed(signed: NodeSigned, depth: int) -> str:
@@ -126,6 +128,8 @@ def _describe_items(items: tuple[Any, ...], depth: int, opening: str, closing: s
         return opening + ", ".join(str(i) for i in items) + closing  # a timestamp or a vector
     if depth >= _MAX_DEPTH:
         return f"{len(items)} items"
+    if all(isinstance(i, NodeSigned) for i in items):  # evidence: every statement, in full
+        return opening + ", ".join(describe_value(i, depth + 1) for i in items) + closing
     shown = [describe_value(i, depth + 1) for i in items[:_MAX_ITEMS]]
     if len(items) > _MAX_ITEMS:
         shown.append(f"+{len(items) - _MAX_ITEMS} more")

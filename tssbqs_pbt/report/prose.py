@@ -140,7 +140,7 @@ def _message_lines(ids: Iterable[int], timeline: Timeline) -> list[str]:
         fate, at = timeline.fate(i)
         when = f", {fate.value} at step {at}" if at is not None else f", {fate.value}"
         out.append(f"message #{i}: {envelope.src} → {envelope.dst} "
-                   f"{describe_payload(envelope.payload, 120)} (sent at step "
+                   f"{describe_payload(envelope.payload)} (sent at step "
                    f"{timeline.sent_at.get(i, '?')}{when})")
     return out
 

@@ -41,7 +41,6 @@ from tssbqs_pbt.wording import plural
 
 __all__ = ["describe_effect", "node_name", "render_steps", "run_summary", "step_line"]
 
-_LINE_LIMIT = 600  # characters of one step line
 _SUB_ITEMS = 25  # notable events listed under a drain or settle step
 _IN_FLIGHT_SHOWN = 12
 
@@ -96,7 +95,7 @@ def step_line(view: StepView, timeline: Timeline) -> str:
             parts.append(_with_effects(_head(h, timeline), h, timeline))
         previous = h
     text = "; ".join(parts) if parts else type(action).__name__
-    return clip(text, _LINE_LIMIT)
+    return text  # never cut: the decisive value may be at the end (Markdown wraps it)
 
 
 def describe_effect(event: Event, timeline: Timeline) -> str | None:
