@@ -39,7 +39,7 @@ from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 
 __all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore"]
 
-_MODES = frozenset(B_MODES) - {"keep"}
+_MODES = frozenset(B_MODES)
 
 
 def _positive(instance: object, attribute: Any, value: int) -> None:
@@ -136,13 +136,24 @@ def _moves(machine: Any, scope: Scope) -> Iterator[dict[str, Any]]:
                 cut.update({"cut off (any)": 3, "cut off": k})
             cuts.append(cut)
     servers = machine.adversary.servers if machine.adversary is not None else ()
-    modes = list(itertools.product([B_MODES.index(m) for m in scope.modes], repeat=len(servers)))
+    # a mode is its index, or for "keep" the index and the kind kept (among those B has seen)
+    choices: list[tuple[int, int | None]] = []
+    for mode in scope.modes:
+        if mode != "keep":
+            choices.append((B_MODES.index(mode), None))
+        elif machine.adversary is not None:
+            kinds = len(machine._kinds())
+            choices.extend((B_MODES.index(mode), k) for k in range(kinds))
+    modes = list(itertools.product(choices, repeat=len(servers)))
     for who in clients:
         for write in (True, False):
             for cut in cuts:
                 for chosen in modes:
                     move = {"client": who, "write": write, **cut}
-                    move.update({f"{b} does": m for b, m in zip(servers, chosen, strict=True)})
+                    for b, (mode, kept) in zip(servers, chosen, strict=True):
+                        move[f"{b} does"] = mode
+                        if kept is not None:  # (one Byzantine server keeping, in the scope)
+                            move.update({"keeps (any)": 3, "keeps": kept})
                     yield move
 
 

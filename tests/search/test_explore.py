@@ -97,3 +97,26 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
     bad = run("--protocol", "family-c", "--operations", "0")
     assert bad.returncode == 2 and "Scope(operations=0)" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_keep_moves_name_the_kind_kept() -> None:
+    from tssbqs_pbt.protocols import ProtocolSpec
+
+    from tssbqs_pbt.explore import _moves, _run
+    from tssbqs_pbt.machine import SearchSetup, Tactic, make_machine
+
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    protocol = DesignProtocol(design)
+    declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
+        protocol)
+    machine_class = make_machine(SearchSetup(protocol, design.config(byzantine={4}),
+                                             declarations, tactic=Tactic.SPLIT))
+    scope = Scope(clients=1, modes=("keep",))
+    first = [m for m in _moves(_run(machine_class, ()), scope)]
+    assert first == [], "before any operation B has seen no kind it could keep"
+    after = _run(machine_class, ({"client": 0, "write": True},))
+    moves = list(_moves(after, scope))
+    kinds = len(after._kinds())
+    assert kinds and {m["keeps"] for m in moves} == set(range(kinds))
+    kept = _run(machine_class, ({"client": 0, "write": True}, moves[0]))
+    assert kept.described[-1].endswith(f"S4 keep:{after._kinds()[0].__name__}")
