@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tssbqs_pbt.protocols.messages import Datum, Report, SignRead
+
 from tssbqs_pbt.kernel import NodeSigned, OpId
 from tssbqs_pbt.kernel.ids import client, server
-from tssbqs_pbt.protocols.messages import Datum, Report, SignRead
 from tssbqs_pbt.report.describe import describe_payload
 
 
