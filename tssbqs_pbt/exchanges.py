@@ -36,6 +36,7 @@ class NetworkMixin:
     bound: int
     lagging: frozenset[Any]
     kept: dict[Any, None]
+    initial: str  # the protocol's initial value (P1 judges reads against it)
     _answer_cache: tuple[Any, list[tuple[Any, Any]]]
 
     def _step(self, action: Any) -> None:
@@ -64,7 +65,7 @@ class NetworkMixin:
         try:
             self._step(Invoke(idle[0], read()))
             self._exchange()
-            self._check(check_consistency(self.world.history))
+            self._check(check_consistency(self.world.history, self.initial))
         finally:
             self.world, self.adversary, self._answer_cache = world, adversary, cache
 

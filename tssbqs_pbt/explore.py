@@ -149,9 +149,9 @@ def _moves(machine: Any, scope: Scope) -> Iterator[dict[str, Any]]:
         for write in (True, False):
             for cut in cuts:
                 for chosen in modes:
-                    move = {"client": who, "write": write, **cut}
-                    for b, (mode, kept) in zip(servers, chosen, strict=True):
-                        move[f"{b} does"] = mode
+                    move: dict[str, Any] = {"client": who, "write": write, **cut}
+                    for b, (index, kept) in zip(servers, chosen, strict=True):
+                        move[f"{b} does"] = index
                         if kept is not None:  # (one Byzantine server keeping, in the scope)
                             move.update({"keeps (any)": 3, "keeps": kept})
                     yield move

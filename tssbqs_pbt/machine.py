@@ -70,6 +70,7 @@ from tssbqs_pbt.properties import (
     Verdict,
     check_availability,
     check_consistency,
+    initial_value_of,
 )
 from tssbqs_pbt.protocols.api import FieldRole, MessageDecl, StorageProtocol
 from tssbqs_pbt.strategies.adversary import Adversary
@@ -170,7 +171,9 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             self.deliveries = Deliveries(self.world, tuple(setup.declarations)) if lag else None
             self.values = 0
             self.checked = (-1, -1)
-            self.p3 = ConfidentialityScan(setup.config, setup.signed_value)  # fed as it grows
+            self.initial = initial_value_of(setup.protocol)  # the register's value before writes
+            self.p3 = ConfidentialityScan(setup.config, setup.signed_value,
+                                          self.initial)  # fed as it grows
             self.lagging: frozenset[Any] = frozenset()  # correct servers the network delays
             self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
             self.failed = False  # a property failed (or the protocol crashed) in this run
@@ -417,7 +420,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
             mark = (len(self.world.history), len(self.world.knowledge.signatures))
             before, self.checked = self.checked, mark
             if mark[0] != before[0]:
-                self._check(check_consistency(self.world.history))
+                self._check(check_consistency(self.world.history, self.initial))
             if mark[1] != before[1]:
                 self.p3.feed(self.world.steps[self.p3.fed:])
                 self._check(self.p3.verdict())

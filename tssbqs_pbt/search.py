@@ -56,7 +56,7 @@ from tssbqs_pbt.machine import (
     make_machine,
 )
 from tssbqs_pbt.minimize import minimize_trace
-from tssbqs_pbt.properties import Property, SignedValue, Verdict, check_all
+from tssbqs_pbt.properties import Property, SignedValue, Verdict, check_all, initial_value_of
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 from tssbqs_pbt.report import ReportFiles, write_report
@@ -448,7 +448,8 @@ def replay_counterexample(path: str | Path) -> ReplayOutcome:
             return ReplayOutcome(file, name, expected, (), confirmed=True, trace=trace)
         raise ReplayError(f"the replay crashed the protocol ({fault}), which the file does not "
                           "record") from fault
-    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None))
+    verdicts = check_all(Trace.of(world), signed_value=getattr(protocol, "signed_value", None),
+                         initial_value=initial_value_of(protocol))
     confirmed = any(v.violated and v.property.value == expected.get("property") for v in verdicts)
     return ReplayOutcome(file, name, expected, verdicts, confirmed, Trace.of(world))
 
@@ -466,7 +467,8 @@ def transplant_counterexample(path: str | Path, protocol: StorageProtocol) -> Co
     except ProtocolFault as fault:
         raise ReplayError(f"{protocol.name!r} crashed on {str(file)!r}: {fault}") from fault
     moved = Trace.of(world)
-    verdicts = check_all(moved, signed_value=getattr(protocol, "signed_value", None))
+    verdicts = check_all(moved, signed_value=getattr(protocol, "signed_value", None),
+                         initial_value=initial_value_of(protocol))
     try:
         tactic = Tactic(str(expected.get("tactic")))
     except ValueError:
