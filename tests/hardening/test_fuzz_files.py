@@ -357,3 +357,11 @@ def test_garbage_in_the_example_database_does_not_break_a_combination(tmp_path: 
     assert result.property == "P3 confidentiality of the private key"
 
 
+
+
+@pytest.mark.parametrize("elapsed", [10**400, "soon", None])
+def test_a_results_line_with_an_unreadable_time_is_the_format_error(elapsed: object) -> None:
+    # regression (found by the fuzz test above): a huge integer made float() overflow
+    line = dict(_results()[0], elapsed_s=elapsed)
+    with pytest.raises(TraceFormatError):
+        result_from_json(line)

@@ -162,11 +162,16 @@ def result_from_json(data: Any) -> CombinationResult:
     except (InvalidArgument, ValueError) as exc:
         raise TraceFormatError(f"'key' or 'choices' is unreadable ({exc})") from None
     budget = data["budget"]
+    try:
+        elapsed = float(data["elapsed_s"])
+    except (OverflowError, TypeError, ValueError):
+        raise TraceFormatError(f"'elapsed_s' is not a number of seconds: "
+                               f"{str(data['elapsed_s'])[:40]!r}") from None
     return CombinationResult(
         index=data["index"], design=design, verdict=data["verdict"],
         budget=Budget(budget["examples"], budget["steps"]), seed=data["seed"],
         examples=data["searched_examples"], kernel_steps=data["kernel_steps"],
-        elapsed_s=float(data["elapsed_s"]), first_failure_s=data.get("first_failure_s"),
+        elapsed_s=elapsed, first_failure_s=data.get("first_failure_s"),
         property=data.get("property"), clause=data.get("clause"), steps=data.get("steps"),
         source=data.get("source"), reused_from=data.get("reused_from"), tactic=data.get("tactic"),
         choices=choices, files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
