@@ -58,12 +58,7 @@ def test_nothing_a_user_sees_points_to_the_internal_notes() -> None:
         except (UnicodeDecodeError, OSError):
             continue
         offenders += [f"{rel}: {word}" for word in INTERNAL if word in text]
-    assert not [o for o in offenders if not o.startswith(REWRITTEN)], offenders
-
-
-# README.md is being rewritten as a product page (issue #29, another change): its references
-# go with its measurement history.  Drop this exemption when the new README lands.
-REWRITTEN = ("README.md:",)
+    assert not offenders, offenders
 
 
 def _pinned_run(tmp: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
