@@ -11,6 +11,7 @@ import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
@@ -273,18 +274,22 @@ def _options(*, markdown: bool) -> int:
     return 0
 
 
-def _search(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.kernel import SystemConfig
-    from tssbqs_pbt.protocols import DesignProtocol, StorageProtocol, get, parse_design
-    from tssbqs_pbt.search import Budget, search
+def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
+    """The protocol ``--design`` or ``--protocol`` names, with its n, f, q and t."""
+    from tssbqs_pbt.protocols import DesignProtocol, get, parse_design
 
-    protocol: StorageProtocol
     if args.design is not None:
         design = parse_design(args.design)
-        protocol, n, f, q, t = DesignProtocol(design), design.n, design.f, design.q, design.t
-    else:
-        protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
-        n, f = args.n, args.f
+        return DesignProtocol(design), design.n, design.f, design.q, design.t
+    protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
+    return protocol, args.n, args.f, q, t
+
+
+def _search(args: argparse.Namespace) -> int:
+    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.search import Budget, search
+
+    protocol, n, f, q, t = _protocol_of(args)
     budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
               else Budget.named(args.budget))
     byzantine = n if args.byzantine is None else args.byzantine
@@ -314,17 +319,10 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.explore import Scope, explore
     from tssbqs_pbt.kernel import SystemConfig
     from tssbqs_pbt.machine import Tactic
-    from tssbqs_pbt.protocols import DesignProtocol, StorageProtocol, get, parse_design
     from tssbqs_pbt.report import write_report
     from tssbqs_pbt.search import counterexample_of, save_counterexample
 
-    protocol: StorageProtocol
-    if args.design is not None:
-        design = parse_design(args.design)
-        protocol, n, f, q, t = DesignProtocol(design), design.n, design.f, design.q, design.t
-    else:
-        protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
-        n, f = args.n, args.f
+    protocol, n, f, q, t = _protocol_of(args)
     scope = Scope(operations=args.operations, clients=args.clients, max_cut=args.max_cut,
                   modes=tuple(m.strip() for m in args.modes.split(",") if m.strip()),
                   max_states=args.max_states, seconds=args.seconds)
