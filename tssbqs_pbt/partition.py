@@ -64,9 +64,6 @@ class PartitionRules:
         self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
 
     # -- the network -------------------------------------------------------------------------
-    def _split_state(self) -> tuple[frozenset[Any], set[int], dict[Any, str]]:
-        return self._cut, self._held, self._modes
-
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
         """The correct servers cut off from now on: how many (:func:`cut_sizes`), then which
         (:meth:`cut_sets`)."""
@@ -89,13 +86,10 @@ class PartitionRules:
 
     def _mark_held(self) -> None:
         """Messages in flight to a cut-off server are held until released."""
-        _, held, _ = self._split_state()
-        in_flight = set(self.world.pool.ids())
-        held &= in_flight
-        held.update(e.id for e in self.world.pool if e.dst in self._cut)
+        self._held &= set(self.world.pool.ids())
+        self._held.update(e.id for e in self.world.pool if e.dst in self._cut)
 
     def _draw_modes(self, data: st.DataObject) -> None:
-        _, _, modes = self._split_state()
         if self.adversary is None:
             return
         for b in self.adversary.servers:
@@ -107,7 +101,7 @@ class PartitionRules:
             elif mode == "restart":
                 self.adversary.forget(b)
                 mode = "restarted"  # (then follows the protocol from its initial state)
-            modes[b] = mode
+            self._modes[b] = mode
 
     def _exchange(self, honest: bool = True, keep: type | None = None,
                   withhold: str | None = None) -> None:
@@ -115,7 +109,7 @@ class PartitionRules:
         servers act in their modes of the current operation (also in the final read before the
         drain: a server that forgot stays stale), all silent with ``honest`` false.
         ``keep``/``withhold`` are LAG's."""
-        cut, held, modes = self._split_state()
+        cut, held, modes = self._cut, self._held, self._modes
         adversary = self.adversary
         for _ in range(self.bound):
             if adversary is not None and adversary.unprocessed() > 0:
@@ -130,8 +124,7 @@ class PartitionRules:
                     self._b_send(dst, payload, immediate=False)  # type: ignore[attr-defined]
                 continue
             if adversary is None and not any(
-                    i in held and (e := self.world.pool.get(i)) is not None and e.dst not in cut
-                    for i in held):
+                    (e := self.world.pool.get(i)) is not None and e.dst not in cut for i in held):
                 if any(e.dst not in cut for e in self.world.pool):
                     self._step(Settle(self.bound, hold=cut))  # type: ignore[attr-defined]
                 break
@@ -152,7 +145,6 @@ class PartitionRules:
         who = data.draw(st.integers(0, len(idle) - 1), label="client")
         is_write = data.draw(st.booleans(), label="write")
         self._invoke(idle[who].index - 1, is_write=is_write)  # type: ignore[attr-defined]
-        self._split_state()
         if self.adversary is not None:
             if data.draw(st.booleans(), label="new cut"):
                 self._draw_cut(data, "cut off")
@@ -164,17 +156,16 @@ class PartitionRules:
     def repartition(self, data: st.DataObject) -> None:
         """While an operation runs: another set of correct servers is cut off (what was held
         stays held), the Byzantine servers may change mode, and the network runs."""
-        self._split_state()
         self._draw_cut(data, "cut off now")
         if data.draw(st.booleans(), label="new modes"):
             self._draw_modes(data)
         self._exchange()
 
-    @precondition(lambda self: bool(self._split_state()[1] & set(self.world.pool.ids())))
+    @precondition(lambda self: bool(self._held & set(self.world.pool.ids())))
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
         """The network delivers held messages it chooses: one, or every one to its server."""
-        _, held, _ = self._split_state()
+        held = self._held
         waiting = [e for e in self.world.pool if e.id in held]
         chosen = waiting[pick(data, len(waiting), "held message")]
         if data.draw(st.booleans(), label="all to that server"):
