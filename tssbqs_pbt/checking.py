@@ -29,7 +29,7 @@ from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import DesignOptions
 from tssbqs_pbt.search import Budget, Counterexample, SearchResult, search
-from tssbqs_pbt.wording import plural
+from tssbqs_pbt.wording import plural, searched
 
 __all__ = ["ALL", "CheckFailed", "check"]
 
@@ -102,6 +102,7 @@ def check(
         ) from None
     if settings.statistics:
         record("statistics", protocol=ready.protocol.name, examples=result.examples,
+               searched=searched(result.examples, result.search_runs, result.budget.examples),
                kernel_steps=result.kernel_steps, seconds=f"{result.elapsed_s:.2f}",
                tactics=",".join(t.value for t in result.tactics), seed=settings.seed,
                found=result.counterexample.property if result.counterexample else "nothing")
@@ -196,7 +197,8 @@ def _message(
         f"tssbqs-pbt: protocol {ready.protocol.name!r} violates {found.property} "
         f"({found.clause}) — n={config.n} f={config.f} q={config.q} t={config.t}, "
         f"Byzantine: {', '.join(f'S{i}' for i in sorted(config.byzantine)) or 'none'}; found "
-        f"by the {found.tactic.value} tactic in {plural(result.examples, 'example')} (seed "
+        f"by the {found.tactic.value} tactic in "
+        f"{searched(result.examples, result.search_runs, result.budget.examples)} (seed "
         f"{settings.seed}), shrunk to {plural(found.steps, 'step')}."
     )
     body = ""

@@ -16,7 +16,7 @@ from typing import Any
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
-from tssbqs_pbt.wording import plural
+from tssbqs_pbt.wording import plural, searched
 
 __all__ = ["main"]
 
@@ -91,7 +91,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="task p is offered the schedules learned from tasks before p - N "
                        "(default 32; the verdicts depend on it, not on the workers; at most "
                        "about N tasks run at once, so raise it for a cluster of many workers)")
-    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--no-progress", action="store_true",
+                       help="no live progress bar: a plain line every 30 s instead (as when "
+                       "the output is not a terminal)")
     sub.add_parser("protocols", help="list the registered protocols",
                    description="List the protocols registered by name (the built-in presets "
                    "and installed plug-ins), each with its one-line description.")
@@ -300,7 +302,8 @@ def _search(args: argparse.Namespace) -> int:
     result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
     found = result.counterexample
     print(f"protocol {protocol.name}")
-    print(f"searched {plural(result.examples, 'example')} in {result.elapsed_s:.1f}s (seed {seed}, "
+    print(f"searched {searched(result.examples, result.search_runs, budget.examples)} in "
+          f"{result.elapsed_s:.1f}s (seed {seed}, "
           f"tactics {', '.join(t.value for t in result.tactics)})")
     if found is None:
         print("no violation found within the budget")

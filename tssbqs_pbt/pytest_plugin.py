@@ -207,7 +207,8 @@ class _Session:
         if self.statistics:
             terminalreporter.write_sep("=", "tssbqs-pbt search statistics")
             for nodeid, s in self.statistics:
-                write(f"{nodeid}: {s['protocol']}: {plural(int(s['examples']), 'example')}, "
+                runs = s.get("searched") or plural(int(s["examples"]), "example")
+                write(f"{nodeid}: {s['protocol']}: {runs}, "
                       f"{plural(int(s['kernel_steps']), 'kernel step')} in {s['seconds']}s "
                       f"(seed {s['seed']}, "
                       f"tactics {s['tactics']}); found: {s['found']}")

@@ -151,6 +151,13 @@ class SearchResult:
     shrink_cut: bool = False  # shrinking stopped at the time bound (the best shrink is kept)
     minimize_runs: int = 0  # kernel replays of the trace pass after Hypothesis's shrinking
     minimize_cut: bool = False  # the trace pass stopped at its bound
+    searched: int | None = None  # runs up to the first failing one (None: ``examples``)
+
+    @property
+    def search_runs(self) -> int:
+        """Runs spent looking: ``examples`` without the shrinking runs after the first
+        failure."""
+        return self.examples if self.searched is None else self.searched
 
     @property
     def found(self) -> bool:
@@ -220,10 +227,13 @@ def search(
     started = time.perf_counter()
     first: list[float] = []
     examples = [0, 0]  # runs, kernel steps
+    searched: list[int] = []  # runs up to the first failing one
+    last: list[object] = [None]  # the last counted run's final step
 
     def count(world: World) -> None:
         examples[0] += 1
         examples[1] += len(world.steps)
+        last[0] = world.steps[-1] if world.steps else None
 
     notes: list[object] = []  # Hypothesis's own messages: the result says what matters
     weights = list(shares) if shares is not None else [SHARES.get(t, 1) for t in tactics]
@@ -258,6 +268,11 @@ def search(
             if first:
                 return
             first.append(time.perf_counter() - started)
+            steps = failure.trace.steps if isinstance(failure, (PropertyViolated, FaultFound)) \
+                else ()
+            # a failure in teardown comes after its run was counted, one before it did not
+            counted = len(steps) > 0 and steps[-1] is last[0]
+            searched.append(examples[0] + (0 if counted else 1))
             if save_dir is not None and shrink:  # (unshrunk, the result itself is saved next)
                 save_counterexample(_counterexample(failure, tactic), save_dir, unshrunk=True)
             if not shrink:
@@ -313,7 +328,8 @@ def search(
                                                              else 0),
                                 any("stopped because" in str(note) for note in notes),
                                 minimized.runs if minimized else 0,
-                                minimized.cut if minimized else False)
+                                minimized.cut if minimized else False,
+                                searched[0] if searched else None)
     return SearchResult(protocol.name, config, budget, seed, None, examples[0], None,
                         time.perf_counter() - started, tuple(tried), examples[1])
 

@@ -101,7 +101,7 @@ def test_statistics_and_a_passing_check(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= tssbqs-pbt search statistics =*",
-        "*test_quorum_register_keeps_its_promises: quorum-register: * examples, * kernel steps "
+        "*test_quorum_register_keeps_its_promises: quorum-register: * examples*, * kernel steps "
         "in *s (seed 0, tactics *); found: nothing",
     ])
     assert "counterexamples saved" not in result.stdout.str()

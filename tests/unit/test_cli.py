@@ -58,3 +58,30 @@ def test_bad_input_is_a_clear_error(
 ) -> None:
     assert main(argv) == 2
     assert fragment in capsys.readouterr().err
+
+
+def test_search_count_is_within_the_budget_or_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    for argv in (["--design", "n=4 f=1 q=3 t=4", "--budget", "20", "--seed", "3"],
+                 ["--protocol", "family-c", "--budget", "20", "--seed", "1"]):
+        main(["search", *argv, "--out", str(tmp_path)])
+        (line,) = (x for x in capsys.readouterr().out.splitlines() if x.startswith("searched"))
+        shown = int(re.match(r"searched (\d+) example", line).group(1))
+        assert shown <= 20, line
+        # every run beyond what is shown is said: shrinking, or not counted by Hypothesis
+        assert re.fullmatch(r"searched \d+ examples?( \(\+\d+ (shrinking runs?|runs? not "
+                            r"counted toward the budget)(, \+\d+ shrinking runs?)?\))? in .*",
+                            line), line
+
+
+def test_searched_wording() -> None:
+    from tssbqs_pbt.wording import searched
+
+    assert searched(337, 100, 100) == "100 examples (+237 shrinking runs)"
+    assert searched(114, 114, 100) == "100 examples (+14 runs not counted toward the budget)"
+    assert searched(40, 40, 100) == "40 examples"
+    assert searched(130, 104, 100) == ("100 examples (+4 runs not counted toward the budget, "
+                                       "+26 shrinking runs)")
