@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 import attrs
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import BarColumn, Progress, ProgressColumn, Task
+from rich.text import Text
 
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.sweep.executors import make_executor
@@ -39,7 +37,7 @@ from tssbqs_pbt.sweep.store import read_manifest
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural
 
-__all__ = ["run_sweep_command", "spec_from_args"]
+__all__ = ["Eta", "ProgressDisplay", "progress_line", "run_sweep_command", "spec_from_args"]
 
 
 def _ints(flag: str, text: str | None) -> tuple[int, ...]:
@@ -125,34 +123,139 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                   f"{list(spec.qs)}, t in {list(spec.ts)}), budget {spec.budget_name} = "
                   f"{plural(spec.budget.examples, 'example')} each, seed {spec.seed}, on "
                   f"{executor.description}; results in {directory}/")
-    started = time.perf_counter()
-    show = not args.no_progress and console.is_terminal
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
-                        TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                        disable=not show, transient=False)
-    task_id = progress.add_task("sweep", total=total, counts="")
-    last_line = [0.0]
-
-    def on_progress(p: SweepProgress) -> None:
-        counts = (f"valid {p.counts.get('valid', 0)} · invalid {p.counts.get('invalid', 0)} · "
-                  f"error {p.counts.get('error', 0)} · running {p.running}")
-        progress.update(task_id, completed=p.done, counts=counts,
-                        description=p.stage or "sweep")
-        now = time.perf_counter()
-        if not show and now - last_line[0] > 30:
-            last_line[0] = now
-            print(f"[{now - started:6.0f}s] {p.stage}: {p.done}/{p.total} done: {counts}",
-                  flush=True)
-
+    display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
+                              console=console)
     try:
-        with progress:
+        with display:
             outcome = run_sweep(spec, directory, resume=resume, executor=executor,
-                                example_db=args.example_db,
-                                on_progress=on_progress)
+                                example_db=args.example_db, on_progress=display.update)
     finally:
         executor.shutdown(cancel=False)
     return _finish(console, outcome)
+
+
+class Eta:
+    """Time left, from the work done over the whole run (work resumed from an earlier run
+    excluded): what is left at the mean rate of combinations finished per second since the
+    start, shown once ``least`` of the work is done.  The mean over the whole run moves little
+    with each verdict, and the estimate is a continuous function of time between verdicts (it
+    grows while nothing finishes), so it does not jump."""
+
+    def __init__(self, least: float = 0.05) -> None:
+        self.least = least
+        self.start: tuple[float, int] | None = None  # (time, done) at the first update
+        self.state: tuple[int, int] = (0, 0)  # (done, total) at the last update
+
+    def update(self, now: float, done: int, total: int) -> float | None:
+        """Seconds left at ``now`` with ``done`` of ``total`` finished (None: too early)."""
+        if self.start is None:
+            self.start = (now, done)
+        self.state = (done, total)
+        return self.left(now)
+
+    def left(self, now: float) -> float | None:
+        """Seconds left at ``now`` (between updates too), None before ``least`` is done."""
+        if self.start is None:
+            return None
+        (began, done0), (done, total) = self.start, self.state
+        work, elapsed = done - done0, now - began
+        if done >= total:
+            return 0.0
+        if work < max(1.0, self.least * (total - done0)) or elapsed <= 0:
+            return None
+        return (total - done) * elapsed / work
+
+
+def _duration(seconds: float) -> str:
+    """``42s``, ``12m``, ``2h05m``: short enough for an 80-column line."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{round(s / 60)}m" if s >= 600 else f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _stage(label: str) -> str:
+    """A stage label in a few characters: ``search (25 examples)`` -> ``search 25 ex``."""
+    label = re.sub(r"\(up to (\d+) examples?\)", r"<=\1 ex", label)
+    label = re.sub(r"\((\d+) examples?\)", r"\1 ex", label)
+    label = label.replace("replaying their representative's counterexample", "replay")
+    return label or "sweep"
+
+
+def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: int = 80) -> str:
+    """One plain progress line of at most ``width`` characters, e.g. ``[152s] search 25 ex:
+    4987/27648 · 1 valid · 4987 invalid · ETA 12m`` (less important parts dropped first)."""
+    parts = [  # (priority: lowest dropped first, text)
+        (9, f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total}"),
+        (7, f"{p.counts.get('valid', 0)} valid"),
+        (6, f"{p.counts.get('invalid', 0)} invalid"),
+        (4, f"{p.counts['error']} error") if p.counts.get("error") else (0, ""),
+        (2, f"{p.running} running") if p.running else (0, ""),
+        (8, f"ETA {_duration(eta)}") if eta is not None else (0, ""),
+    ]
+    parts = [part for part in parts if part[1]]
+    while True:
+        line = " · ".join(text for _, text in parts)
+        if len(line) <= width or len(parts) == 1:
+            return line[:width]
+        parts.remove(min(parts, key=lambda part: part[0]))
+
+
+class _StatusColumn(ProgressColumn):
+    def __init__(self, display: ProgressDisplay) -> None:
+        super().__init__()
+        self.display = display
+
+    def render(self, task: Task) -> Text:
+        return Text(self.display.line(self.display.width - _BAR - 1))
+
+
+_BAR = 10  # the live bar's width; the status text takes the rest of the line
+
+
+class ProgressDisplay:
+    """The sweep's progress: a live line (bar and status) on a terminal, else a plain line every
+    ``every`` seconds on ``stream``; either fits ``width`` columns (the console's, at most 80 when
+    not live)."""
+
+    def __init__(self, *, live: bool, console: Console | None = None,
+                 stream: TextIO | None = None, every: float = 30.0,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.live, self.every, self.clock = live, every, clock
+        self.stream = stream
+        self.console = console or Console()
+        self.width = min(self.console.width, 200) if live else 80
+        self.started = clock()
+        self.eta = Eta()
+        self.last: SweepProgress | None = None
+        self.printed: float | None = None
+        self.bar = Progress(BarColumn(bar_width=_BAR), _StatusColumn(self),
+                            console=self.console, disable=not live, transient=False)
+        self.task = self.bar.add_task("sweep", total=None)
+
+    def line(self, width: int) -> str:
+        now = self.clock()
+        if self.last is None:
+            return f"[{_duration(now - self.started)}] starting"[:width]
+        return progress_line(self.last, now - self.started, self.eta.left(now), width)
+
+    def update(self, p: SweepProgress) -> None:
+        now = self.clock()
+        self.last = p
+        self.eta.update(now, p.done, p.total)
+        self.bar.update(self.task, completed=p.done, total=p.total)
+        if not self.live and (self.printed is None or now - self.printed >= self.every):
+            self.printed = now
+            print(self.line(self.width), file=self.stream or sys.stdout, flush=True)
+
+    def __enter__(self) -> ProgressDisplay:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
 
 
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
