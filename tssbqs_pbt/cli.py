@@ -111,12 +111,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "shrinks it, saves it as a replay file and writes its steps, charts and a regression "
         "test to --out (exit 1); exit 0 when the budget finds nothing. How to read the "
         "result: docs/reading-counterexamples.md.")
-    which = search.add_mutually_exclusive_group(required=True)
-    which.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
-    which.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
-    which.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
-    search.add_argument("--n", type=int, default=4, help="servers (with --protocol)")
-    search.add_argument("--f", type=int, default=1, help="Byzantine bound (with --protocol)")
+    _add_protocol_choice(search)
     search.add_argument("--byzantine", type=int, default=None,
                         help="index of the Byzantine server (default: the last; 0 for none)")
     search.add_argument("--budget", default="thorough",
@@ -133,13 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "cut off during it, what each Byzantine server does), deduplicating states. Prints the "
         "shortest violation within the scope (saved like a search's) or a certificate of what "
         "was covered: states, transitions, depth, exhausted or not.")
-    scope = explore.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
-    scope.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
-    scope.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
-    explore.add_argument("--n", type=int, default=4, help="servers (with --protocol; default 4)")
-    explore.add_argument("--f", type=int, default=1,
-                         help="Byzantine bound (with --protocol; default 1)")
+    _add_protocol_choice(explore)
     explore.add_argument("--operations", type=int, default=2,
                          help="client operations in a schedule (default 2)")
     explore.add_argument("--clients", type=int, default=2,
@@ -177,6 +166,16 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--max-file-mb", default=None, metavar="MiB", help=_MAX_FILE_HELP)
     render.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
     return parser
+
+
+def _add_protocol_choice(parser: argparse.ArgumentParser) -> None:
+    """--protocol | --design | --plugin, with --n and --f (search and explore)."""
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--protocol", help="a registered protocol name (see 'protocols')")
+    which.add_argument("--design", help="a design: 'n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL ...'")
+    which.add_argument("--plugin", metavar="MODULE[:ATTR]", help=_PLUGIN_HELP)
+    parser.add_argument("--n", type=int, default=4, help="servers (with --protocol)")
+    parser.add_argument("--f", type=int, default=1, help="Byzantine bound (with --protocol)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
