@@ -3,7 +3,8 @@
 An arrow is drawn when its message is delivered (so the receiver's reaction follows it), or when
 it is sent if it reaches a Byzantine server (absorbed at once) or is never delivered (a lost
 arrow).  Notes mark invocations, completions, signatures the adversary obtains, faults, the
-drain, and the violation.  Arrows beyond ``max_arrows`` are counted, not drawn.
+drain, and the violation.  Arrows beyond ``max_arrows`` are counted, not drawn (except the
+decisive ones, always drawn).  Labels hold the whole text, never cut: the renderers wrap it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tssbqs_pbt.kernel import (
     Sent,
     Settle,
 )
-from tssbqs_pbt.report.describe import clip, describe_bytes, describe_payload, describe_ts
+from tssbqs_pbt.report.describe import describe_bytes, describe_payload, describe_ts
 from tssbqs_pbt.report.prose import headline
 from tssbqs_pbt.report.timeline import Fate, Happening, Kind, StepView, Timeline
 from tssbqs_pbt.wording import plural
@@ -100,7 +101,7 @@ def _step_rows(
 
     def arrow(envelope: Envelope) -> None:
         nonlocal elided
-        if drawn[0] >= max_arrows:
+        if drawn[0] >= max_arrows and envelope.id not in timeline.decisive:
             elided += 1
             return
         drawn[0] += 1
@@ -136,7 +137,7 @@ def _effect_rows(view: StepView, h: Happening, timeline: Timeline, rows: list[Ro
         if isinstance(event, Learned):
             rows.append(Note(view.index, _byzantine(timeline),
                              f"{view.index}. adversary holds a service signature on "
-                             f"{describe_bytes(event.signature.msg, 40)}", NoteStyle.LEARN))
+                             f"{describe_bytes(event.signature.msg)}", NoteStyle.LEARN))
         elif isinstance(event, Completed):
             result = event.result
             ts = f" ts {describe_ts(result.ts)}" if result.ts is not None else ""
@@ -145,7 +146,7 @@ def _effect_rows(view: StepView, h: Happening, timeline: Timeline, rows: list[Ro
                              NoteStyle.COMPLETE))
         elif isinstance(event, Faulted):
             rows.append(Note(view.index, (event.node,),
-                             f"{view.index}. FAULT: {clip(event.detail, 80)}", NoteStyle.FAULT))
+                             f"{view.index}. FAULT: {event.detail}", NoteStyle.FAULT))
         elif isinstance(event, Sent):
             envelope = event.envelope
             fate, _ = timeline.fate(envelope.id)
@@ -162,7 +163,7 @@ def _arrow(step: int, envelope: Envelope, timeline: Timeline) -> Arrow:
     else:
         style = ArrowStyle.NORMAL
     if timeline.is_byzantine(envelope.src):
-        what = describe_payload(envelope.payload, 48)
+        what = describe_payload(envelope.payload)
     else:
         what = type(envelope.payload).__name__
     suffix = " (never delivered)" if style is ArrowStyle.LOST else ""
@@ -172,8 +173,7 @@ def _arrow(step: int, envelope: Envelope, timeline: Timeline) -> Arrow:
 
 def _violation_note(timeline: Timeline, step: int) -> Note:
     prefix = "⚠ " if step == 0 else f"⚠ {step}. "
-    return Note(step, _span(timeline), prefix + clip(headline(timeline), 160),
-                NoteStyle.VIOLATION)
+    return Note(step, _span(timeline), prefix + headline(timeline), NoteStyle.VIOLATION)
 
 
 def _span(timeline: Timeline) -> tuple[NodeId, ...]:

@@ -10,6 +10,7 @@ signature", an operation id is "C1#2", bytes become short text.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -25,9 +26,9 @@ __all__ = [
     "describe_ts",
     "describe_value",
     "message_name",
+    "wrap",
 ]
 
-_MAX_ITEMS = 3  # items of a plain tuple shown before "+N more"
 _MAX_DEPTH = 8  # nesting shown before "{…}": deep enough for the data inside evidence
 
 
@@ -39,21 +40,38 @@ def clip(text: str, limit: int) -> str:
     return one_line[: max(0, limit - 1)] + "…"
 
 
+def wrap(text: str, width: float, measure: Callable[[str], float] = len) -> tuple[str, ...]:
+    """``text`` broken at spaces into lines at most ``width`` wide (by ``measure``; characters by
+    default).  Nothing is cut: a word wider than ``width`` stands whole on a line of its own."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if current and measure(candidate) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = candidate
+    if current or not lines:
+        lines.append(current)
+    return tuple(lines)
+
+
 def message_name(payload: Any) -> str:
     """The class name of a message (what a chart labels an arrow with)."""
     return type(payload).__name__
 
 
-def describe_bytes(data: bytes, limit: int = 40) -> str:
-    """Printable ASCII bytes as text (``datum|v1|1000.3``), anything else as a hex prefix."""
+def describe_bytes(data: bytes) -> str:
+    """Printable ASCII bytes as text (``datum|v1|1000.3``), anything else in hex; never cut
+    (the signed bytes may hold the very value that proves a violation)."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         text = ""
     if data and text.isprintable():
-        return clip(text, limit)
-    hexed = data[:8].hex()
-    return f"0x{hexed}…" if len(data) > 8 else f"0x{hexed}"
+        return text
+    return f"0x{data.hex()}"
 
 
 def describe_ts(ts: Any) -> str:
@@ -79,9 +97,8 @@ def describe_value(value: Any, depth: int = 0) -> str:
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, str):
-        return value if value and value.isprintable() and len(value) <= 40 else repr(
-            clip(value, 40))
+    if isinstance(value, str):  # whole, however long: it may be the decisive value
+        return value if value and value.isprintable() else repr(value)
     if isinstance(value, bytes):
         return describe_bytes(value)
     if isinstance(value, (NodeId, OpId)):
@@ -102,12 +119,12 @@ def describe_value(value: Any, depth: int = 0) -> str:
         return _describe_items(tuple(sorted(value, key=str)), depth, "{", "}")
     if attrs.has(type(value)):
         return _describe_attrs(value, depth)
-    return clip(repr(value), 40)
+    return " ".join(repr(value).split())
 
 
 def describe_payload(payload: Any, limit: int | None = None) -> str:
-    """A message as ``ClassName{field: value, ...}``; with ``limit``, at most that many
-    characters (only for labels that must stay short: the steps show every message in full)."""
+    """A message as ``ClassName{field: value, ...}``.  The reports never pass ``limit`` (they
+    wrap long text instead of cutting it); it stays for callers that want a one-line gist."""
     text = describe_value(payload)
     return text if limit is None else clip(text, limit)
 
@@ -128,12 +145,8 @@ def _describe_items(items: tuple[Any, ...], depth: int, opening: str, closing: s
         return opening + ", ".join(str(i) for i in items) + closing  # a timestamp or a vector
     if depth >= _MAX_DEPTH:
         return f"{len(items)} items"
-    if all(isinstance(i, NodeSigned) for i in items):  # evidence: every statement, in full
-        return opening + ", ".join(describe_value(i, depth + 1) for i in items) + closing
-    shown = [describe_value(i, depth + 1) for i in items[:_MAX_ITEMS]]
-    if len(items) > _MAX_ITEMS:
-        shown.append(f"+{len(items) - _MAX_ITEMS} more")
-    return opening + ", ".join(shown) + closing
+    # every item, evidence or not: a statement or a partial left out may be the decisive one
+    return opening + ", ".join(describe_value(i, depth + 1) for i in items) + closing
 
 
 def _describe_attrs(value: Any, depth: int) -> str:

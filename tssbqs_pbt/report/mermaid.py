@@ -6,7 +6,9 @@ Byzantine server sent, arrows ending in a cross messages never delivered.  The s
 evidence names are shaded (``rect``), and a note states the violation where it shows.
 
 Mermaid ends a statement at ``;`` and reads ``#...;`` as an entity code, so labels escape
-``# ; : < > " %`` and backticks as entity codes (``#35;`` and so on).
+``# ; : < > " %`` and backticks as entity codes (``#35;`` and so on).  Long labels are never
+cut: they wrap onto several lines (``<br/>`` between words), so the chart stays narrow and the
+value that proves the violation stays whole.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ from tssbqs_pbt.report.chart import (
     Row,
     chart_rows,
 )
+from tssbqs_pbt.report.describe import wrap
 from tssbqs_pbt.report.timeline import Timeline, build_timeline
 from tssbqs_pbt.wording import plural
 
-__all__ = ["escape_mermaid", "render_mermaid"]
+__all__ = ["escape_mermaid", "mermaid_label", "render_mermaid"]
 
 MAX_TEXT = 45_000  # Mermaid refuses diagrams over 50,000 characters by default
+ARROW_WIDTH = 60  # characters per line of an arrow's label
+NOTE_WIDTH = 60  # ... of a note over one participant
+WIDE_WIDTH = 96  # ... of a note across the chart
 
 _ESCAPES = str.maketrans({
     "#": "#35;", ";": "#59;", ":": "#58;", "<": "#lt;", ">": "#gt;", '"': "#quot;",
@@ -43,6 +49,11 @@ _BOXES = (
 def escape_mermaid(text: str) -> str:
     """``text`` safe inside a Mermaid message, note or participant label."""
     return text.translate(_ESCAPES)
+
+
+def mermaid_label(text: str, width: int) -> str:
+    """``text`` escaped and wrapped at ``width`` characters, lines joined by ``<br/>``."""
+    return "<br/>".join(escape_mermaid(line) for line in wrap(text, width))
 
 
 def render_mermaid(
@@ -86,9 +97,9 @@ def _render(timeline: Timeline, rows: tuple[Row, ...]) -> str:
                 lines.append(f"        participant {node}")
         lines.append("    end")
     first, last = order[0], order[-1]
-    lines.append(f"    Note over {first},{last}: " + escape_mermaid(
+    lines.append(f"    Note over {first},{last}: " + mermaid_label(
         "solid: correct process · dashed: sent by a Byzantine server · x: never delivered · "
-        "labels start with the step the message arrived in"))
+        "labels start with the step the message arrived in", WIDE_WIDTH))
     shaded = False
     for row in rows:
         want = row.step in timeline.highlight or (
@@ -121,8 +132,9 @@ def _row(row: Row, order: list[NodeId]) -> str:
             tip = "--x" if row.from_adversary else "-x"
         else:
             tip = "-->>" if row.from_adversary else "->>"
-        return f"{row.src}{tip}{row.dst}: {escape_mermaid(row.label)}"
+        return f"{row.src}{tip}{row.dst}: {mermaid_label(row.label, ARROW_WIDTH)}"
     over = [n for n in order if n in row.nodes]
     where = str(over[0]) if len(over) == 1 else f"{over[0]},{over[-1]}"
-    return f"Note over {where}: {escape_mermaid(row.text)}"
+    width = NOTE_WIDTH if len(over) == 1 else WIDE_WIDTH
+    return f"Note over {where}: {mermaid_label(row.text, width)}"
 

@@ -4,7 +4,8 @@ Each line says who acted and on what ("S2 receives SignDatum from S1 (#12)"), th
 ("→ S2 sends DatumPartial to S1").  Messages a Byzantine server makes are shown with their
 content, since what the adversary forged or replayed is the point of an attack; messages of
 correct processes are named by class.  A drain or settle step is one line with the notable
-events inside it as sub-items.
+events inside it as sub-items; a delivery inside it that made the violation happen is listed
+on its own, with the message in full.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from tssbqs_pbt.kernel import (
 )
 from tssbqs_pbt.properties import Verdict
 from tssbqs_pbt.report.describe import (
-    clip,
     describe_bytes,
     describe_payload,
     describe_result,
@@ -114,7 +114,7 @@ def describe_effect(event: Event, timeline: Timeline) -> str | None:
     if isinstance(event, Faulted):
         return f"⚠ {event.node} FAULTS: {event.detail}"
     if isinstance(event, Logged):
-        return f"{event.node} logs “{clip(event.text, 120)}”"
+        return f"{event.node} logs “{' '.join(event.text.split())}”"
     return None
 
 
@@ -209,17 +209,34 @@ def _settle_head(view: StepView) -> str:
 
 
 def _settle_items(view: StepView, timeline: Timeline) -> list[str]:
-    counts = Counter(message_name(h.envelope.payload) for h in view.happenings
-                     if h.kind is Kind.RECEIVE and h.envelope is not None)
+    """What a drain or settle delivered: counts by message, every delivery that made the
+    violation happen on a line of its own (never folded into the counts), then the notable
+    events of the other deliveries."""
+    receives = [h for h in view.happenings if h.kind is Kind.RECEIVE and h.envelope is not None]
+    counts = Counter(message_name(h.envelope.payload) for h in receives if h.envelope)
     items = []
     if counts:
         items.append("delivered: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
-    notable = [text for h in view.happenings for e in h.effects
-               if (text := describe_effect(e, timeline)) is not None]
+    listed: list[Happening] = []
+    for position, h in enumerate(receives, 1):
+        if h.envelope is not None and h.envelope.id in timeline.decisive:
+            listed.append(h)
+            items.append(f"⚠ delivery {position} of {len(receives)}: "
+                         + _with_effects(_decisive_head(h, timeline), h, timeline))
+    notable = [text for h in view.happenings if not any(h is d for d in listed)
+               for e in h.effects if (text := describe_effect(e, timeline)) is not None]
     items.extend(notable[:_SUB_ITEMS])
     if len(notable) > _SUB_ITEMS:
         items.append(f"… and {plural(len(notable) - _SUB_ITEMS, 'more event')}")
     return items
+
+
+def _decisive_head(h: Happening, timeline: Timeline) -> str:
+    """A delivery the violation hinges on, with the message in full (the data it carried)."""
+    assert h.envelope is not None
+    e = h.envelope
+    return (f"{node_name(e.dst, timeline)} receives {describe_payload(e.payload)} from "
+            f"{node_name(e.src, timeline)} (#{e.id})")
 
 
 def _in_flight_lines(timeline: Timeline) -> list[str]:
@@ -237,5 +254,5 @@ def _in_flight_lines(timeline: Timeline) -> list[str]:
 
 
 def _signature(signature: Signature) -> str:
-    return f"a service signature on {describe_bytes(signature.msg, 60)}"
+    return f"a service signature on {describe_bytes(signature.msg)}"
 

@@ -24,6 +24,7 @@ from tssbqs_pbt.kernel import (
     Event,
     Faulted,
     Invoked,
+    Learned,
     NodeId,
     Operation,
     OpId,
@@ -34,7 +35,7 @@ from tssbqs_pbt.kernel import (
     Trace,
     TraceHeader,
 )
-from tssbqs_pbt.properties import Verdict
+from tssbqs_pbt.properties import Clause, Verdict
 
 __all__ = ["Fate", "Happening", "Kind", "StepView", "Timeline", "build_timeline"]
 
@@ -87,6 +88,10 @@ class Timeline:
     verdict: Verdict | None
     highlight: frozenset[int]  # steps the evidence (or a fault) points at
     focus: int | None  # the step where the violation (or fault) shows; 0: before any step
+    # ids of the messages whose delivery (or injection) made the violation happen: the one that
+    # completed an operation the evidence names, let the adversary learn a signature it must
+    # not hold, or faulted; plus the messages the evidence names itself
+    decisive: frozenset[int] = frozenset()
 
     @property
     def config(self) -> SystemConfig:
@@ -150,8 +155,33 @@ def build_timeline(trace: Trace, verdict: Verdict | None = None) -> Timeline:
         header=trace.header, steps=tuple(views), envelopes=ledger.envelopes,
         sent_at=ledger.sent_at, fates=ledger.fates, operations=ledger.operations,
         invoked_at=ledger.invoked_at, completed=ledger.completed, faults=tuple(ledger.faults),
-        verdict=verdict, highlight=highlight, focus=focus,
+        verdict=verdict, highlight=highlight, focus=focus, decisive=_decisive(views, verdict),
     )
+
+
+def _decisive(views: list[StepView], verdict: Verdict | None) -> frozenset[int]:
+    """The messages whose handling made the violation (or a fault) happen."""
+    found: set[int] = set()
+    ops: set[OpId] = set()
+    oracle_steps: set[int] = set()
+    named: set[int] = set()
+    if verdict is not None and verdict.violated:
+        for v in verdict.violations:
+            ops.update(v.ops)
+            named.update(v.messages)
+            if v.clause is Clause.SIGNING_ORACLE:
+                oracle_steps.update(v.steps)
+    for view in views:
+        for h in view.happenings:
+            if h.envelope is None:
+                continue
+            for event in h.effects:
+                if (isinstance(event, Faulted)
+                        or (isinstance(event, Completed) and event.op in ops)
+                        or (isinstance(event, Learned) and view.index in oracle_steps)
+                        or (isinstance(event, Sent) and event.envelope.id in named)):
+                    found.add(h.envelope.id)
+    return frozenset(found | named)
 
 
 @attrs.define
