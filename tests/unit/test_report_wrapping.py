@@ -4,8 +4,11 @@ contains the violating delivery lists that delivery on its own."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import ModuleType
 
 import attacks
 import attrs
@@ -34,7 +37,13 @@ from tssbqs_pbt.kernel import (
     write,
 )
 from tssbqs_pbt.properties import Clause, Property, Status, Verdict, Violation
-from tssbqs_pbt.report import build_timeline, render_mermaid, render_steps, render_svg
+from tssbqs_pbt.report import (
+    build_timeline,
+    render_mermaid,
+    render_steps,
+    render_svg,
+    write_report,
+)
 from tssbqs_pbt.report.describe import wrap
 from tssbqs_pbt.report.svg import text_width
 
@@ -203,3 +212,29 @@ def test_the_violating_delivery_is_drawn_beyond_the_arrow_cap() -> None:
     mermaid = render_mermaid(trace, verdict, max_arrows=5)
     assert re.search(r"S1->>C1: 2\. Answer", mermaid)
     assert "more messages not drawn" in mermaid
+
+
+# -- in a real browser (only where Chromium is installed; CI does not need it) -----------------
+def _rendering_check() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "check_rendering.py"
+    spec = importlib.util.spec_from_file_location("check_rendering_for_tests", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_charts_render_with_nothing_cut_off_in_chromium(
+        long_write: tuple[Trace, Verdict], tmp_path: Path) -> None:
+    """scripts/check_rendering.py measures every text in headless Chromium (and renders the
+    Mermaid file with mermaid-cli when ``mmdc`` or $MMDC is there) and takes screenshots."""
+    check = _rendering_check()
+    tools = check.find_tools(npx=False)  # no download from a test
+    if tools is None:
+        pytest.skip("no Chromium (apt-get install chromium): the rendering check needs it")
+    trace, verdict = long_write
+    files = write_report(trace, verdict, tmp_path / "counterexample-p1-long.json", tmp_path)
+    charts = [files.svg] + ([files.mermaid] if tools.mmdc is not None else [])
+    for chart in charts:
+        assert check.check_chart(chart, tmp_path, tools) == []
+    assert (tmp_path / f"{files.svg.stem}.png").stat().st_size > 0
