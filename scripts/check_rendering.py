@@ -182,7 +182,8 @@ def _screenshot(svg: Path, png: Path, width: float, height: float, tools: Tools)
 
 def _charts(report: Path, out: Path) -> list[Path]:
     if report.is_dir():
-        return sorted([*report.glob("*.svg"), *report.glob("*.mmd")])
+        drawn = [p for p in report.glob("*.svg") if not p.name.endswith(".mermaid.svg")]
+        return sorted([*drawn, *report.glob("*.mmd")])
     if report.suffix == ".json":
         from tssbqs_pbt.cli import main as cli
 

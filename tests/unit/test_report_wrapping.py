@@ -5,7 +5,6 @@ contains the violating delivery lists that delivery on its own."""
 from __future__ import annotations
 
 import importlib.util
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from types import ModuleType
@@ -45,6 +44,7 @@ from tssbqs_pbt.report import (
     write_report,
 )
 from tssbqs_pbt.report.describe import wrap
+from tssbqs_pbt.report.mermaid import ARROW_WIDTH, mermaid_label
 from tssbqs_pbt.report.svg import text_width
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -210,7 +210,8 @@ def test_a_settle_lists_the_violating_delivery_on_its_own() -> None:
 def test_the_violating_delivery_is_drawn_beyond_the_arrow_cap() -> None:
     trace, verdict = _settle_trace(noise=60)
     mermaid = render_mermaid(trace, verdict, max_arrows=5)
-    assert re.search(r"S1->>C1: 2\. Answer", mermaid)
+    answer = mermaid_label(f"⚠ 2. Answer{{op: C1#1, value: {LONG}, ts: (2, 1)}}", ARROW_WIDTH)
+    assert f"S1->>C1: {answer}\n" in mermaid  # marked, with the value it carried
     assert "more messages not drawn" in mermaid
 
 

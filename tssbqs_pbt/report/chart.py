@@ -105,7 +105,8 @@ def _step_rows(
             elided += 1
             return
         drawn[0] += 1
-        rows.append(_arrow(view.index, envelope, timeline))
+        batch = isinstance(view.action, (Drain, Settle))
+        rows.append(_arrow(view.index, envelope, timeline, batch))
 
     if isinstance(view.action, Drain):
         rows.append(Note(view.index, _span(timeline), f"{view.index}. drain: the adversary "
@@ -154,7 +155,9 @@ def _effect_rows(view: StepView, h: Happening, timeline: Timeline, rows: list[Ro
                 arrow(envelope)
 
 
-def _arrow(step: int, envelope: Envelope, timeline: Timeline) -> Arrow:
+def _arrow(step: int, envelope: Envelope, timeline: Timeline, batch: bool = False) -> Arrow:
+    """The arrow of one message; inside a settle or drain (``batch``), the delivery that made
+    the violation happen is marked ⚠ and shows its message in full, to stand out."""
     fate, _ = timeline.fate(envelope.id)
     if fate is Fate.IN_FLIGHT:
         style = ArrowStyle.LOST
@@ -162,12 +165,14 @@ def _arrow(step: int, envelope: Envelope, timeline: Timeline) -> Arrow:
         style = ArrowStyle.ADVERSARY
     else:
         style = ArrowStyle.NORMAL
-    if timeline.is_byzantine(envelope.src):
-        what = describe_payload(envelope.payload)
+    marked = batch and envelope.id in timeline.decisive
+    if timeline.is_byzantine(envelope.src) or marked:
+        what = describe_payload(envelope.payload)  # in full: the data is the point
     else:
         what = type(envelope.payload).__name__
     suffix = " (never delivered)" if style is ArrowStyle.LOST else ""
-    return Arrow(step, envelope.src, envelope.dst, f"{step}. {what}{suffix}", style, envelope.id,
+    label = f"{'⚠ ' if marked else ''}{step}. {what}{suffix}"
+    return Arrow(step, envelope.src, envelope.dst, label, style, envelope.id,
                  timeline.is_byzantine(envelope.src))
 
 
