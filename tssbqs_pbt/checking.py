@@ -2,7 +2,7 @@
 
 Every argument left out comes from the active :class:`~tssbqs_pbt.check_settings.CheckSettings`
 (under pytest: the ``--tssbqs-*`` options and the ``@pytest.mark.tssbqs`` marker).  The protocol
-first passes the conformance preflight (:func:`tssbqs_pbt.conformance.preflight`), so a
+first passes the conformance preflight (:func:`tssbqs_pbt.preflight.preflight`), so a
 malformed plug-in gets one paragraph naming what to fix; then the search runs with the
 Hypothesis example database, so a counterexample found once is replayed first next time.
 """
@@ -20,10 +20,10 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from tssbqs_pbt.check_settings import CheckSettings, active, record
-from tssbqs_pbt.conformance import Conformance, as_spec, preflight
 from tssbqs_pbt.crypto import get_scheme
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
+from tssbqs_pbt.preflight import Conformance, as_spec, preflight
 from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol

@@ -41,7 +41,7 @@ __all__ = [
 _SETTINGS = pytest.StashKey[Any]()
 _PROPERTY = "tssbqs"
 _OWN_MODULES = ("tssbqs_pbt/checking.py", "tssbqs_pbt/conformance.py",
-                "tssbqs_pbt/pytest_plugin.py")
+                "tssbqs_pbt/preflight.py", "tssbqs_pbt/pytest_plugin.py")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

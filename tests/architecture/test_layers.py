@@ -43,9 +43,10 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.engine_limits": 6,  # the Hypothesis engine knobs the search turns
     "tssbqs_pbt.sweep": 7,
-    "tssbqs_pbt.conformance": 7,
+    "tssbqs_pbt.preflight": 7,  # is a plug-in fit to be searched (declarations, honest run)
     "tssbqs_pbt.checking": 7,  # tssbqs_pbt.check(): conformance preflight + search + report
     "tssbqs_pbt.check_settings": 7,  # light (attrs only): loaded by the plugin at configure
+    "tssbqs_pbt.conformance": 8,  # the kit: preflight, then check() (above the checker)
     "tssbqs_pbt.cli": 8,
     "tssbqs_pbt.pytest_plugin": 8,
     "tssbqs_pbt": 9,  # the package root itself: kept light, may re-export anything lazily
@@ -74,11 +75,19 @@ def _layer_key(module: str) -> str:
     return best
 
 
-def _imports(module: str, path: Path) -> list[str]:
+def _imports(module: str, path: Path, *, runtime: bool = False) -> list[str]:
+    """Every module ``module`` imports (``runtime``: not those under ``if TYPE_CHECKING``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     is_package = path.name == "__init__.py"
     out: list[str] = []
+    skipped: set[int] = set()
+    if runtime:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                skipped.update(id(inner) for part in node.body for inner in ast.walk(part))
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.Import):
             out.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -195,3 +204,54 @@ def test_light_modules_import_only_the_standard_library_at_load_time(module: str
         and not any(name == a or name.startswith(a + ".") for a in allowed)
     ]
     assert not stray, f"{module} imports {stray} at load time; import them inside functions"
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (module -> modules it imports), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*path[path.index(target):], target]
+            if target not in state and (found := visit(target)) is not None:
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)) is not None:
+            return found
+    return None
+
+
+def test_no_import_circles() -> None:
+    """No module imports (even inside a function) one that imports it back, at any distance;
+    a package's ``__init__`` re-exporting its own modules and imports for type checking only
+    do not count."""
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        if path.name == "__init__.py":
+            continue  # (re-exports of the package's own modules)
+        graph[module] = {t for t in (_owner(i) for i in _imports(module, path, runtime=True))
+                         if t is not None and t != module and MODULES[t].name != "__init__.py"}
+    assert _cycle(graph) is None, f"import circle: {' -> '.join(_cycle(graph) or [])}"
+
+
+def test_the_circle_finder_finds_one() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def _owner(imported: str) -> str | None:
+    """The module of the package that an imported name lives in (None: outside it)."""
+    parts = imported.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        if name in MODULES:
+            return name
+    return None
