@@ -15,12 +15,15 @@ import pytest
 from scenario import Attack
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design
 
+from tssbqs_pbt.crypto import Signature
 from tssbqs_pbt.kernel import (
+    Absorbed,
     Completed,
     Delivered,
     Envelope,
     Invoke,
     Invoked,
+    Learned,
     OpId,
     OpResult,
     Sent,
@@ -239,3 +242,31 @@ def test_charts_render_with_nothing_cut_off_in_chromium(
     for chart in charts:
         assert check.check_chart(chart, tmp_path, tools) == []
     assert (tmp_path / f"{files.svg.stem}.png").stat().st_size > 0
+
+
+def test_a_settle_lists_the_delivery_that_handed_the_adversary_a_signature() -> None:
+    """P3: the delivery after which a correct server's message gave B a signature it must not
+    hold is listed on its own, inside the settle, with the signed bytes whole."""
+    config = SystemConfig(n=4, f=1, q=3, t=2, byzantine={4})
+    op = OpId(client(1), 1)
+    signed = f"datum|{LONG}|2.1".encode()
+    ask = Envelope(1, client(1), server(1), Ask(op))
+    leak = Envelope(5, server(1), server(4), Answer(op, LONG, (2, 1)))
+    chatter = [Envelope(10 + i, server(2), server(3), Ask(op)) for i in range(30)]
+    first = StepRecord(1, Invoke(client(1), read()), (
+        Invoked(op, read()), Sent(ask), *(Sent(e) for e in chatter)))
+    second = StepRecord(2, Settle(), (
+        *(Delivered(e.id) for e in chatter), Delivered(1), Sent(leak), Absorbed(5),
+        Learned(Signature("k", signed, 5)), Settled(31, 0)))
+    trace = Trace(TraceHeader("synthetic", config, "ideal", "k"), (first, second))
+    verdict = Verdict(Property.CONFIDENTIALITY, Status.VIOLATED, (
+        Violation(Clause.SIGNING_ORACLE, steps=(2,), messages=(5,), got=LONG,
+                  allowed=("v1",)),))
+    assert build_timeline(trace, verdict).decisive == frozenset({1, 5})
+    steps = render_steps(trace, verdict)
+    assert (f"   - ⚠ delivery 31 of 31: S1 receives Ask{{op: C1#1}} from C1 (#1) → S1 sends "
+            f"Answer to B=S4; the adversary now holds a service signature on "
+            f"{signed.decode()}") in steps
+    mermaid = render_mermaid(trace, verdict, max_arrows=3)
+    assert "C1->>S1: ⚠ 2. Ask{op#58; C1#35;1}" in mermaid
+    assert any(LONG in (t.text or "") for t in _texts(render_svg(trace, verdict)))
