@@ -3,43 +3,50 @@
 Random search finds shallow attacks fast; its "valid" means only that the runs it drew found
 nothing.  The explorer enumerates, in breadth-first order, every sequence of the adversary's
 *strategic* moves within a scope — which client starts which operation, which correct servers
-the network cuts off during it, what each Byzantine server does — and settles everything else
-canonically (deliveries oldest first), as Twins enumerates partitions per round rather than
-message orders.  A move is one call of the SPLIT rule machine's own ``invoke`` rule with its
-draws given (:class:`Moves`): there is one definition of what the adversary can do, the one the
-random search uses.
+the network cuts off during it, what each Byzantine server does, and between operations the
+adversary's own actions (release what the network held, synthesise a request, answer a client
+as its delegate, give back a kept message) — and settles everything else canonically
+(deliveries oldest first), as Twins enumerates partitions per round rather than message
+orders.  A move is one call of one of the SPLIT rule machine's own rules with its draws given
+(:class:`Moves`, :mod:`tssbqs_pbt.explore_moves`): there is one definition of what the
+adversary can do, the one the random search uses.
 
 World states are deduplicated by a fingerprint (every node's state, what is in flight and held,
 the adversary's pooled knowledge and emulated states, the cut, the client-visible history), so a
-state reached twice is expanded once.  P1 and P3 are checked after every move; at every new
-state the run is also ended the way a search ends it (a read while the network is still cut,
-then a fair drain, a final read) and P2, P1, P3 judged.  The first violation in breadth-first
-order is the shortest within the scope (fewest moves); with none, the result is a certificate:
-the scope, states, transitions, depth reached, and whether the scope was exhausted or a bound
-cut it short.
+state reached twice (with no less budget left) is expanded once.  P1 and P3 are checked after
+every move; at every new state the run is also ended the way a search ends it (a read while the
+network is still cut, then a fair drain, a final read) and P2, P1, P3 judged.  The first
+violation in breadth-first order is the shortest within the scope (fewest moves); with none,
+the result is a certificate: the scope, states, transitions, depth reached, the reductions
+used, and whether the scope was exhausted or a bound cut it short.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.explore_moves import ACTIONS, Move, candidates, clone, fingerprint, play
 from tssbqs_pbt.kernel import SystemConfig
 from tssbqs_pbt.machine import FaultFound, PropertyViolated, SearchSetup, Tactic, make_machine
-from tssbqs_pbt.partition import B_MODES, cut_sizes
+from tssbqs_pbt.partition import B_MODES
+from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 
 __all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore"]
 
 _MODES = frozenset(B_MODES)
+_PROPERTIES = {"P1": Property.CONSISTENCY, "P2": Property.AVAILABILITY,
+               "P3": Property.CONFIDENTIALITY}
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 def _positive(instance: object, attribute: Any, value: int) -> None:
@@ -47,35 +54,90 @@ def _positive(instance: object, attribute: Any, value: int) -> None:
         raise InvalidArgument(f"Scope({attribute.name}={value!r}): must be a whole number >= 1")
 
 
-def _modes(instance: object, attribute: Any, value: tuple[str, ...]) -> None:
-    bad = [m for m in value if m not in _MODES]
-    if bad or not value:
-        raise InvalidArgument(f"Scope(modes={value!r}): each mode must be one of "
-                              f"{', '.join(sorted(_MODES))} (at least one)")
+def _count(instance: object, attribute: Any, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 0):
+        raise InvalidArgument(f"Scope({attribute.name}={value!r}): must be a whole number >= 0"
+                              + (" or None" if attribute.name != "actions" else ""))
+
+
+def _one_of(allowed: tuple[str, ...], empty: bool = False) -> Any:
+    def check(instance: object, attribute: Any, value: tuple[str, ...]) -> None:
+        bad = [m for m in value if m not in allowed]
+        if bad or (not value and not empty):
+            raise InvalidArgument(f"Scope({attribute.name}={value!r}): each must be one of "
+                                  f"{', '.join(allowed)}" + ("" if empty else " (at least one)"))
+    return check
+
+
+def _targets(instance: object, attribute: Any, value: str) -> None:
+    if value not in ("all", "each"):
+        raise InvalidArgument(f"Scope(targets={value!r}): must be 'all' (every correct server "
+                              "at once) or 'each' (that, or any one correct server)")
 
 
 @attrs.frozen
 class Scope:
     """The bounds of one exploration.
 
-    ``operations``: client operations in a schedule (each one adversary move); ``clients``:
-    how many clients may act; ``max_cut``: at most this many correct servers cut off at once
-    (None: any number); ``modes``: what a Byzantine server may do during an operation;
-    ``max_states`` and ``seconds``: bounds that cut the exploration short (then the
-    certificate says it is not exhausted)."""
+    - ``operations``: client operations in a schedule; ``clients``: how many clients may act.
+    - ``max_cut``: at most this many correct servers cut off at once (None: any number);
+      ``blocking_cuts``: also cuts that leave fewer than q servers reachable (by default a
+      cut holds at most max(1, n - q) correct servers).
+    - ``modes``: what a Byzantine server may do during an operation; with ``keep`` it keeps
+      every message of one of the first ``keep_kinds`` kinds it has seen (those carrying
+      data first; None: any kind).
+    - ``actions``: how many adversary actions besides operations a schedule holds, of the
+      kinds in ``powers``: ``release`` what the network held for one server, ``answer`` a
+      client as its delegate, ``give_back`` a kept message, ``synthesise`` a request.
+    - ``interventions``: what the adversary may do in all (None: no bound): each new cut
+      (healing is free), each Byzantine server not honest during an operation, each action.
+    - A synthesised message takes its first field (its datum, else its request) among the
+      first ``width`` candidates of the rule's pool and, for a datum, those B made up; every
+      other field among the first ``field_width``.  ``targets``: it goes to every correct
+      server at once (``all``) or also to any single one (``each``).
+    - ``properties``: the properties judged (a violation of another does not stop it);
+      ``symmetry``: use the symmetries the protocol declares.
+    - ``max_states`` and ``seconds``: bounds that cut the exploration short (the certificate
+      then says it is not exhausted)."""
 
     operations: int = attrs.field(default=2, validator=_positive)
     clients: int = attrs.field(default=2, validator=_positive)
-    max_cut: int | None = None
-    modes: tuple[str, ...] = attrs.field(default=("honest", "silent", "restart"),
-                                         converter=tuple, validator=_modes)
+    max_cut: int | None = attrs.field(default=None, validator=_count)
+    blocking_cuts: bool = False
+    modes: tuple[str, ...] = attrs.field(default=("honest", "silent", "restart", "keep"),
+                                         converter=_strings, validator=_one_of(B_MODES))
+    keep_kinds: int | None = attrs.field(default=2, validator=_count)
+    actions: int = attrs.field(default=1, validator=_count)
+    interventions: int | None = attrs.field(default=2, validator=_count)
+    powers: tuple[str, ...] = attrs.field(default=ACTIONS, converter=_strings,
+                                          validator=_one_of(ACTIONS, empty=True))
+    width: int = attrs.field(default=2, validator=_positive)
+    field_width: int = attrs.field(default=1, validator=_positive)
+    targets: str = attrs.field(default="all", validator=_targets)
+    properties: tuple[str, ...] = attrs.field(default=("P1", "P2", "P3"), converter=_strings,
+                                              validator=_one_of(tuple(_PROPERTIES)))
+    symmetry: bool = True
     max_states: int = attrs.field(default=20_000, validator=_positive)
     seconds: float | None = None
 
     def describe(self) -> str:
-        cut = "any" if self.max_cut is None else str(self.max_cut)
-        return (f"{self.operations} operations by {self.clients} clients, cuts of {cut} "
-                f"correct servers, Byzantine modes {'/'.join(self.modes)}")
+        cut = "any" if self.max_cut is None else f"at most {self.max_cut}"
+        modes = "/".join(self.modes)
+        if "keep" in self.modes and self.keep_kinds is not None:
+            modes += f" ({self.keep_kinds} kinds kept)"
+        reach = "" if self.blocking_cuts else " leaving a quorum reachable"
+        text = (f"{self.operations} operations by {self.clients} clients, cuts of {cut} "
+                f"correct servers{reach}, Byzantine modes {modes}")
+        if self.actions and self.powers:
+            text += (f", {self.actions} adversary action{'s' if self.actions > 1 else ''} "
+                     f"({'/'.join(self.powers)}; width {self.width}/{self.field_width}, "
+                     f"to {self.targets})")
+        if self.interventions is not None:
+            text += f", at most {self.interventions} interventions"
+        if set(self.properties) != set(_PROPERTIES):
+            text += f", judging {'/'.join(self.properties)}"
+        return text
 
 
 @attrs.frozen
@@ -89,7 +151,7 @@ class Certificate:
     depth: int
     exhausted: bool
     elapsed_s: float
-    reductions: tuple[str, ...] = ("state fingerprints",)
+    reductions: tuple[str, ...] = ("state fingerprints",)  # (see REDUCTIONS)
     cut_by: str | None = None  # the bound that stopped it ("max_states", "seconds")
 
     def to_json(self) -> dict[str, Any]:
@@ -120,71 +182,6 @@ class Moves:
         return False if "write" in (label or "") or label == "new cut" else 0
 
 
-def _moves(machine: Any, scope: Scope) -> Iterator[dict[str, Any]]:
-    """Every move the scope allows from the machine's state, simplest first."""
-    config = machine.setup.config
-    idle = machine._idle()
-    clients = [i for i, c in enumerate(idle) if c.index <= scope.clients]
-    cuts: list[dict[str, Any]] = [{"new cut": False}]
-    for index, size in enumerate(cut_sizes(config)):
-        if scope.max_cut is not None and size > scope.max_cut:
-            continue
-        count = math.comb(len(config.correct_servers), size) if size else 1
-        for k in range(count):
-            cut = {"new cut": True, "cut off: how many": index}
-            if size:
-                cut.update({"cut off (any)": 3, "cut off": k})
-            cuts.append(cut)
-    servers = machine.adversary.servers if machine.adversary is not None else ()
-    # a mode is its index, or for "keep" the index and the kind kept (among those B has seen)
-    choices: list[tuple[int, int | None]] = []
-    for mode in scope.modes:
-        if mode != "keep":
-            choices.append((B_MODES.index(mode), None))
-        elif machine.adversary is not None:
-            kinds = len(machine._kinds())
-            choices.extend((B_MODES.index(mode), k) for k in range(kinds))
-    modes = list(itertools.product(choices, repeat=len(servers)))
-    for who in clients:
-        for write in (True, False):
-            for cut in cuts:
-                for chosen in modes:
-                    move: dict[str, Any] = {"client": who, "write": write, **cut}
-                    for b, (index, kept) in zip(servers, chosen, strict=True):
-                        move[f"{b} does"] = index
-                        if kept is not None:  # (one Byzantine server keeping, in the scope)
-                            move.update({"keeps (any)": 3, "keeps": kept})
-                    yield move
-
-
-def fingerprint(machine: Any) -> tuple[Any, ...]:
-    """Everything that decides what happens next, independent of message ids and of the order
-    things were learnt."""
-    world = machine.world
-    held = machine._held
-    pool = Counter((e.src, e.dst, _frozen(e.payload), e.id in held) for e in world.pool)
-    states = tuple(sorted((str(node), _frozen(state)) for node, state in world.states.items()))
-    adversary = machine.adversary
-    pooled: tuple[Any, ...] = ()
-    if adversary is not None:
-        kn = world.knowledge
-        pooled = (frozenset(_frozen(o) for cls in list(kn._objects) for o in kn.objects(cls)),
-                  tuple(_frozen(adversary.states[b]) for b in adversary.servers),
-                  adversary.unprocessed(), frozenset(_frozen(k) for k in machine.kept))
-    history = tuple((type(h.event).__name__, _frozen(h.event)) for h in world.history)
-    return (states, frozenset(pool.items()), pooled, machine._cut,
-            tuple(sorted((b, "honest" if m == "restarted" else m)  # (same behaviour)
-                         for b, m in machine._modes.items())), history)
-
-
-def _frozen(value: Any) -> Any:
-    try:
-        hash(value)
-        return value
-    except TypeError:
-        return repr(value)
-
-
 def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None = None, *,
             declarations: Mapping[type, MessageDecl] | None = None,
             scheme: ThresholdScheme | None = None) -> ExploreResult:
@@ -196,25 +193,30 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                                     ).declarations(protocol)
     setup = SearchSetup(protocol, config, declarations, scheme=scheme,
                         signed_value=getattr(protocol, "signed_value", None),
-                        tactic=Tactic.SPLIT, max_ops=scope.operations)
+                        tactic=Tactic.SPLIT, max_ops=scope.operations,
+                        properties=frozenset(_PROPERTIES[p] for p in scope.properties))
     machine_class = make_machine(setup)
+    reductions = _reductions(protocol, scope)
     started = time.perf_counter()
-    seen: set[tuple[Any, ...]] = set()
-    frontier: list[tuple[dict[str, Any], ...]] = [()]
+    seen: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
     transitions = depth = 0
 
     def certificate(exhausted: bool, cut_by: str | None = None) -> Certificate:
         return Certificate(scope, len(seen), transitions, depth, exhausted,
-                           time.perf_counter() - started, cut_by=cut_by)
+                           time.perf_counter() - started, reductions, cut_by)
 
     try:
-        _run(machine_class, ())  # (a violation before any move: the configuration itself)
+        root = _start(machine_class)  # (a violation before any move: the configuration)
     except (PropertyViolated, FaultFound) as failure:
         return ExploreResult(certificate(False, "violation"), failure, ())
-    for level in range(1, scope.operations + 1):
-        following: list[tuple[dict[str, Any], ...]] = []
-        for path in frontier:
-            for move in _moves(_run(machine_class, path), scope):
+    # the frontier: (schedule, machine after it, adversary actions and interventions used)
+    frontier: list[tuple[tuple[Move, ...], Any, int, int]] = [((), root, 0, 0)]
+    budget = scope.interventions
+    for level in range(1, scope.operations + scope.actions + 1):
+        following: list[tuple[tuple[Move, ...], Any, int, int]] = []
+        for path, parent, used, spent in frontier:
+            left = None if budget is None else budget - spent
+            for move, cost in candidates(parent, scope, scope.actions - used, left):
                 if len(seen) >= scope.max_states:
                     return ExploreResult(certificate(False, "max_states"))
                 if scope.seconds is not None and \
@@ -222,65 +224,54 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                     return ExploreResult(certificate(False, "seconds"))
                 transitions += 1
                 schedule = (*path, move)
-                machine = None
+                acted = used + (move["rule"] != "invoke")
+                machine = clone(parent)
                 try:
-                    machine = _run(machine_class, schedule)
+                    play(machine, move, Moves)
                     key = fingerprint(machine)
-                    if key in seen:
+                    budgets = seen.setdefault(key, [])
+                    # (reached before with no more actions and interventions spent: all it
+                    # can do from here was explored from there)
+                    if any(a <= acted and c <= spent + cost for a, c in budgets):
                         continue
-                    seen.add(key)
+                    budgets.append((acted, spent + cost))
                     depth = level
+                    following.append((schedule, clone(machine), acted, spent + cost))
                     machine.teardown()
                 except (PropertyViolated, FaultFound) as failure:
                     depth = level
-                    words = tuple(getattr(machine, "described", ()))
-                    if machine is None:  # (the move itself failed: describe it on a replay)
-                        words = _words(machine_class, schedule)
                     return ExploreResult(certificate(False, "violation"), failure, schedule,
-                                         words)
-                following.append(schedule)
+                                         tuple(machine.described))
         frontier = following
         if not frontier:
             break
     return ExploreResult(certificate(True))
 
 
-def _run(machine_class: Any, schedule: tuple[dict[str, Any], ...]) -> Any:
-    """A fresh machine with ``schedule``'s moves played (P1 and P3 checked after each)."""
+def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
+    """What makes schedules coincide, each sound: the same state (fingerprint) reached
+    again with no less budget left; a "new" cut equal to the current one (the same move as
+    keeping it); synthesised messages built twice by different draws; and, only for a
+    protocol that declares it, clients that never acted being interchangeable."""
+    out = ["state fingerprints", "budget dominance", "repeated cuts"]
+    if scope.actions and "synthesise" in scope.powers:
+        out.append("duplicate syntheses")
+    if scope.symmetry and getattr(protocol, "symmetric_clients", False):
+        out.append("client symmetry")
+    return tuple(out)
+
+
+def _start(machine_class: Any) -> Any:
     machine = machine_class()
     machine.start(warmup=0, data=Moves({}))
-    machine.safe()
     machine.described = []
-    for move in schedule:
-        if not machine._idle() or machine._ops() >= machine.setup.max_ops:
-            break
-        invoked = len(machine.world.history)
-        machine.invoke(data=Moves(move))
-        machine.described.append(_describe(machine, invoked))
-        machine.safe()
+    machine.safe()
     return machine
 
 
-def _words(machine_class: Any, schedule: tuple[dict[str, Any], ...]) -> tuple[str, ...]:
-    machine = machine_class()
-    machine.described = []
-    machine.start(warmup=0, data=Moves({}))
+def _run(machine_class: Any, schedule: tuple[Move, ...]) -> Any:
+    """A fresh machine with ``schedule``'s moves played (P1 and P3 checked after each)."""
+    machine = _start(machine_class)
     for move in schedule:
-        invoked = len(machine.world.history)
-        try:
-            machine.invoke(data=Moves(move))
-        except (PropertyViolated, FaultFound):
-            machine.described.append(_describe(machine, invoked))
-            break
-        machine.described.append(_describe(machine, invoked))
-    return tuple(machine.described)
-
-
-def _describe(machine: Any, invoked: int) -> str:
-    """One move in words: who started what, what was cut off, what each Byzantine server did."""
-    started = machine.world.history[invoked].event
-    what = f"{started.op.client} {started.operation}"
-    cut = ", ".join(str(s) for s in sorted(machine._cut, key=lambda s: s.index)) or "nobody"
-    modes = ", ".join(f"{b} {m}" for b, m in sorted(machine._modes.items(),
-                                                    key=lambda bm: bm[0].index))
-    return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}"
+        play(machine, move, Moves)
+    return machine

@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)
     "tssbqs_pbt.partition": 6,  # the SPLIT tactic's rules and network (a mixin)
     "tssbqs_pbt.explore": 6,  # the bounded-exhaustive explorer (drives the SPLIT machine)
+    "tssbqs_pbt.explore_moves": 6,  # the explorer's moves: the SPLIT rules' draws, listed
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.engine_limits": 6,  # the Hypothesis engine knobs the search turns
     "tssbqs_pbt.sweep": 7,

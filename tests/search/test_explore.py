@@ -4,6 +4,7 @@ result says what was covered."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from foreign_protocols import PairRegister
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
@@ -29,7 +30,7 @@ def test_the_foreign_register_breaks_at_depth_two_and_no_shallower() -> None:
     assert result.certificate.depth == 2 and not result.certificate.exhausted
     assert result.certificate.cut_by == "violation"
     # breadth first: every schedule of one move was explored first and none failed
-    shallow = explore(*pair(2), Scope(operations=1, clients=1))
+    shallow = explore(*pair(2), Scope(operations=1, clients=1, actions=0))
     assert shallow.failure is None and shallow.certificate.exhausted
 
 
@@ -37,7 +38,7 @@ def test_quorums_of_three_exhaust_the_scope() -> None:
     result = explore(*pair(3), ONE_CLIENT)
     assert result.failure is None
     cert = result.certificate
-    assert cert.exhausted and cert.cut_by is None and cert.depth == 2
+    assert cert.exhausted and cert.cut_by is None and cert.depth == 3  # 2 operations, 1 action
     assert cert.states > 100 and cert.transitions >= cert.states
     assert cert.to_json()["scope"] == ONE_CLIENT.describe()
 
@@ -63,7 +64,10 @@ def test_a_configuration_that_fails_before_any_move() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"operations": 0}, {"clients": -1}, {"modes": ("lie",)},
-                                 {"modes": ()}, {"max_states": True}])
+                                 {"modes": ()}, {"max_states": True}, {"actions": -1},
+                                 {"interventions": 1.5}, {"powers": ("fly",)},
+                                 {"targets": "some"}, {"properties": ("P4",)},
+                                 {"width": 0}, {"keep_kinds": -2}])
 def test_a_bad_scope_is_refused_by_name(bad: dict[str, object]) -> None:
     with pytest.raises(InvalidArgument, match=next(iter(bad))):
         Scope(**bad)  # type: ignore[arg-type]
@@ -88,7 +92,7 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
     clean = run("--protocol", "family-c")
     assert clean.returncode == 0, clean.stderr
     assert "no violation within the scope: exhausted" in clean.stdout
-    assert "432 states" in clean.stdout
+    assert "1584 states" in clean.stdout
     broken = run("--design", "n=4 f=1 q=2 t=2")
     assert broken.returncode == 1, broken.stderr
     assert "the shortest schedule within the scope: 2 moves" in broken.stdout
@@ -99,24 +103,92 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
     assert "Traceback" not in bad.stderr
 
 
-def test_keep_moves_name_the_kind_kept() -> None:
+def _machine_class(**options: str) -> type:
     from tssbqs_pbt.protocols import ProtocolSpec
 
-    from tssbqs_pbt.explore import _moves, _run
     from tssbqs_pbt.machine import SearchSetup, Tactic, make_machine
 
-    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(**options))
     protocol = DesignProtocol(design)
     declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol).declarations(
         protocol)
-    machine_class = make_machine(SearchSetup(protocol, design.config(byzantine={4}),
-                                             declarations, tactic=Tactic.SPLIT))
-    scope = Scope(clients=1, modes=("keep",))
-    first = [m for m in _moves(_run(machine_class, ()), scope)]
+    return make_machine(SearchSetup(protocol, design.config(byzantine={4}), declarations,
+                                    signed_value=protocol.signed_value, tactic=Tactic.SPLIT))
+
+
+def test_keep_moves_name_the_kind_kept() -> None:
+    from tssbqs_pbt.explore import _run
+    from tssbqs_pbt.explore_moves import candidates
+
+    machine_class = _machine_class()
+    scope = Scope(clients=1, modes=("keep",), keep_kinds=None, actions=0)
+    first = [m for m, _ in candidates(_run(machine_class, ()), scope, 0, None)]
     assert first == [], "before any operation B has seen no kind it could keep"
     after = _run(machine_class, ({"client": 0, "write": True},))
-    moves = list(_moves(after, scope))
+    moves = [m for m, _ in candidates(after, scope, 0, None)]
     kinds = len(after._kinds())
     assert kinds and {m["keeps"] for m in moves} == set(range(kinds))
     kept = _run(machine_class, ({"client": 0, "write": True}, moves[0]))
     assert kept.described[-1].endswith(f"S4 keep:{after._kinds()[0].__name__}")
+    bounded = [m for m, _ in candidates(after, attrs.evolve(scope, keep_kinds=2), 0, None)]
+    assert {m["keeps"] for m in bounded} == {0, 1}, "the first two kinds (data first)"
+
+
+def test_each_move_costs_what_the_adversary_does() -> None:
+    # a new cut counts one (healing it is free), each Byzantine server not honest one; a
+    # "new" cut equal to the current one is the same move as keeping it and is left out
+    from tssbqs_pbt.explore import _run
+    from tssbqs_pbt.explore_moves import candidates
+
+    machine_class = _machine_class()
+    scope = Scope(clients=1, modes=("honest", "silent"), actions=0)
+    cut = {"client": 0, "write": True, "new cut": True, "cut off: how many": 1,
+           "cut off (any)": 3, "cut off": 0}
+    after = _run(machine_class, (cut,))
+    costs = {(m["new cut"], m.get("cut off: how many"), m.get("cut off"), m["S4 does"]): c
+             for m, c in candidates(after, scope, 0, None) if m["write"]}
+    assert costs[(False, None, None, 0)] == 0 and costs[(False, None, None, 1)] == 1
+    assert costs[(True, 0, None, 0)] == 0, "healing is free"
+    ones = sorted(k for (new, size, k, _) in costs if new and size == 1)
+    assert ones == [0, 0, 1, 1], "two other single servers: the current cut is left out"
+    current = after.cut_sets(1).index(tuple(after._cut))
+    assert current == 2 and costs[(True, 1, 0, 0)] == 1 and costs[(True, 1, 0, 1)] == 2
+    assert all(c <= 1 for _, c in candidates(after, scope, 0, 1)), "the budget bounds the cost"
+
+
+def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
+    # after a write: B may synthesise requests (each a call of the SPLIT machine's own rule);
+    # with nothing held and nothing kept there is no release and no give-back
+    from tssbqs_pbt.explore import _run
+    from tssbqs_pbt.explore_moves import candidates
+
+    machine_class = _machine_class()
+    after = _run(machine_class, ({"client": 0, "write": True},))
+    scope = Scope(clients=1, operations=1)
+    actions = [m for m, _ in candidates(after, scope, 1, None) if m["rule"] != "invoke"]
+    assert actions and {m["rule"] for m in actions} == {"synthesise"}
+    assert all(m["to"] == -1 for m in actions), "to every correct server at once"
+    played = _run(machine_class, ({"client": 0, "write": True}, actions[0]))
+    assert "synthesises" in played.described[-1]
+    each = [m for m, _ in candidates(after, attrs.evolve(scope, targets="each"), 1, None)
+            if m["rule"] == "synthesise"]
+    assert len(each) == 4 * len(actions), "or to any one correct server"
+    cut = {"client": 0, "write": True, "new cut": True, "cut off: how many": 1,
+           "cut off (any)": 3, "cut off": 0}
+    held = _run(machine_class, (cut,))
+    releases = [m for m, _ in candidates(held, scope, 1, None) if m["rule"] == "release"]
+    assert len(releases) == 1, "what the network held for the one server cut off"
+    before = held._held & set(held.world.pool.ids())
+    released = _run(machine_class, (cut, releases[0]))
+    assert before and not before & set(released.world.pool.ids()), "all of it delivered"
+    assert "releases" in released.described[-1]
+
+
+def test_no_action_once_the_budget_is_spent() -> None:
+    from tssbqs_pbt.explore import _run
+    from tssbqs_pbt.explore_moves import candidates
+
+    after = _run(_machine_class(), ({"client": 0, "write": True},))
+    scope = Scope(clients=1, operations=1)
+    assert not [m for m, _ in candidates(after, scope, 0, None) if m["rule"] != "invoke"]
+    assert not [m for m, _ in candidates(after, scope, 1, 0) if m["rule"] != "invoke"]
