@@ -23,12 +23,23 @@ from tssbqs_pbt.check_settings import CheckSettings, active, record
 from tssbqs_pbt.crypto import get_scheme
 from tssbqs_pbt.crypto.api import ThresholdScheme
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
+from tssbqs_pbt.explore import Scope
+from tssbqs_pbt.explore import explore as explore_scope
+from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.preflight import Conformance, as_spec, preflight
 from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import DesignOptions
-from tssbqs_pbt.search import Budget, Counterexample, SearchResult, search
+from tssbqs_pbt.report import write_report
+from tssbqs_pbt.search import (
+    Budget,
+    Counterexample,
+    SearchResult,
+    counterexample_of,
+    save_counterexample,
+    search,
+)
 from tssbqs_pbt.wording import plural, searched
 
 __all__ = ["ALL", "CheckFailed", "check"]
@@ -62,6 +73,7 @@ def check(
     seed: int | None = None,
     report_dir: str | Path | None = None,
     database: str | Path | ExampleDatabase | _Default | None = _Default.SETTINGS,
+    explore: bool | Scope = False,
 ) -> SearchResult:
     """Search ``protocol`` (an instance, a spec or a registered name) with n servers of which
     f (the last ones) are Byzantine; raise :class:`CheckFailed` on a violation of one of
@@ -72,7 +84,12 @@ def check(
     saved failing schedules are replayed first and which keeps the ones found; ``None`` for
     none.  Left out: under pytest the plugin's (``.hypothesis/tssbqs-pbt``, when the Hypothesis
     profile has a database), outside pytest none, so that ``seed`` alone decides the run.
+    ``explore``: when the search finds nothing, enumerate every adversary schedule of a scope
+    too (``True``: the default :class:`~tssbqs_pbt.explore.Scope`); a violation there fails
+    the check with the shortest schedule within the scope, and the returned result's
+    ``explored`` is the certificate either way.
     """
+    scope = _scope(explore)
     settings = active()
     changes = {k: v for k, v in (("n", n), ("f", f), ("crypto", crypto), ("seed", seed),
                                  ("report_dir", report_dir)) if v is not None}
@@ -106,6 +123,8 @@ def check(
                kernel_steps=result.kernel_steps, seconds=f"{result.elapsed_s:.2f}",
                tactics=",".join(t.value for t in result.tactics), seed=settings.seed,
                found=result.counterexample.property if result.counterexample else "nothing")
+    if result.counterexample is None and scope is not None:
+        result = _explored(ready, result, scope, wanted, settings)
     found = result.counterexample
     if found is None:
         return result
@@ -113,6 +132,37 @@ def check(
            clause=found.clause, replay=found.path or "",
            svg=found.report.svg if found.report else "")
     raise CheckFailed(_message(ready, result, found, settings), result)
+
+
+def _scope(explore: object) -> Scope | None:
+    if isinstance(explore, Scope):
+        return explore
+    if explore is True:
+        return Scope()
+    if explore is False or explore is None:
+        return None
+    raise InvalidArgument(f"explore={explore!r:.60} is neither True/False nor a "
+                          "tssbqs_pbt.explore.Scope (e.g. Scope(operations=2, clients=1))")
+
+
+def _explored(ready: Conformance, result: SearchResult, scope: Scope,
+              wanted: frozenset[Property], settings: CheckSettings) -> SearchResult:
+    """``result`` after the explorer ran on what the search left unbroken: its certificate, and
+    the shortest violation within the scope (saved and rendered like a search's) if any."""
+    if wanted != ALL:
+        scope = attrs.evolve(scope, properties=tuple(sorted(
+            short.upper() for short, prop in _SHORT.items() if prop in wanted)))
+    explored = explore_scope(ready.protocol, ready.config, scope,
+                             declarations=ready.declarations, scheme=_scheme(settings))
+    result = attrs.evolve(result, explored=explored.certificate)
+    if explored.failure is None:
+        return result
+    found = counterexample_of(explored.failure, Tactic.SPLIT)
+    if settings.report_dir is not None:
+        path = save_counterexample(found, settings.report_dir)
+        report = write_report(found.trace, found.verdict, path, settings.report_dir)
+        found = attrs.evolve(found, path=path, report=report)
+    return attrs.evolve(result, counterexample=found)
 
 
 def _with_options(
@@ -193,13 +243,17 @@ def _message(
     ready: Conformance, result: SearchResult, found: Counterexample, settings: CheckSettings
 ) -> str:
     config = ready.config
+    runs = searched(result.examples, result.search_runs, result.budget.examples)
+    how = (f"found by the {found.tactic.value} tactic in {runs} (seed {settings.seed}), shrunk "
+           f"to {plural(found.steps, 'step')}.")
+    if result.explored is not None:
+        how = (f"not found in {runs} (seed {settings.seed}); found by the explorer, the "
+               f"shortest schedule within "
+               f"the scope ({result.explored.scope.describe()}): {plural(found.steps, 'step')}.")
     head = (
         f"tssbqs-pbt: protocol {ready.protocol.name!r} violates {found.property} "
         f"({found.clause}) — n={config.n} f={config.f} q={config.q} t={config.t}, "
-        f"Byzantine: {', '.join(f'S{i}' for i in sorted(config.byzantine)) or 'none'}; found "
-        f"by the {found.tactic.value} tactic in "
-        f"{searched(result.examples, result.search_runs, result.budget.examples)} (seed "
-        f"{settings.seed}), shrunk to {plural(found.steps, 'step')}."
+        f"Byzantine: {', '.join(f'S{i}' for i in sorted(config.byzantine)) or 'none'}; {how}"
     )
     body = ""
     if found.report is not None:

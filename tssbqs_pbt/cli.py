@@ -91,6 +91,17 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="task p is offered the schedules learned from tasks before p - N "
                        "(default 32; the verdicts depend on it, not on the workers; at most "
                        "about N tasks run at once, so raise it for a cluster of many workers)")
+    sweep.add_argument("--no-explore", action="store_true",
+                       help="do not explore the survivors: a valid verdict then rests on the "
+                       "random search alone")
+    sweep.add_argument("--explore-operations", type=int, default=None, metavar="N",
+                       help="operations in an explored schedule (default 2)")
+    sweep.add_argument("--explore-clients", type=int, default=None, metavar="N",
+                       help="clients that may act in an explored schedule (default 2)")
+    sweep.add_argument("--explore-max-states", type=int, default=None, metavar="N",
+                       help="distinct states explored per survivor before its certificate says "
+                       "'not exhausted' (default 20000; a count, so a certificate is the same "
+                       "on any machine)")
     sweep.add_argument("--no-progress", action="store_true",
                        help="no live progress bar: a plain line every 30 s instead (as when "
                        "the output is not a terminal)")

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from hypothesis import HealthCheck, Phase, settings
@@ -60,6 +60,9 @@ from tssbqs_pbt.properties import Property, SignedValue, Verdict, check_all, ini
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 from tssbqs_pbt.report import ReportFiles, write_report
+
+if TYPE_CHECKING:
+    from tssbqs_pbt.explore import Certificate
 
 __all__ = [
     "BUDGETS",
@@ -152,6 +155,9 @@ class SearchResult:
     minimize_runs: int = 0  # kernel replays of the trace pass after Hypothesis's shrinking
     minimize_cut: bool = False  # the trace pass stopped at its bound
     searched: int | None = None  # runs up to the first failing one (None: ``examples``)
+    #: the explorer's certificate when ``check(explore=...)`` ran it after the search (its
+    #: violation, if any, is ``counterexample``)
+    explored: Certificate | None = None
 
     @property
     def search_runs(self) -> int:

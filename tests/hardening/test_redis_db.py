@@ -69,7 +69,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 def _sweep(out: Path, seed: str, url: str) -> dict[str, dict[str, object]]:
     done = subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "sweep", "--out", str(out),
-                           "--seed", seed, "--example-db", url, *FLAGS],
+                           "--seed", seed, "--example-db", url, "--no-explore", *FLAGS],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]

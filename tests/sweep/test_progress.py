@@ -81,3 +81,19 @@ def test_eta_waits_for_work_done() -> None:
     assert eta.update(10.0, 120, 1_000) is None  # 20 of 900 left: under 5%
     left = eta.update(20.0, 190, 1_000)  # 90 in 20 s: 810 left at 4.5/s
     assert left is not None and abs(left - 180.0) < 1e-6
+
+
+def test_the_opening_lines_fit_80_columns() -> None:
+    from pathlib import Path
+
+    from tssbqs_pbt.sweep.command import header_lines
+    from tssbqs_pbt.sweep.space import SweepSpec
+
+    lines = header_lines(SweepSpec(seed=3856821754), 27648, "2 local worker processes",
+                         Path("tssbqs-sweep"))
+    assert all(len(line) <= 80 for line in lines), lines
+    text = " ".join(lines)
+    assert "27648 combinations" in text and "seed 3856821754" in text
+    assert "every survivor explored" in text and "tssbqs-sweep/" in text
+    quiet = header_lines(SweepSpec(explore=None), 1, "1 local worker process", Path("x"))
+    assert any("not explored (--no-explore)" in line for line in quiet)

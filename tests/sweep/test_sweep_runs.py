@@ -33,7 +33,7 @@ PINS = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
 def _spec(examples: int = 40) -> SweepSpec:
     # (a window of 2: the eight tasks learn from each other as a full sweep's do)
     return SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(PINS), budget=Budget(examples),
-                     budget_name=str(examples), seed=11, window=2)
+                     budget_name=str(examples), seed=11, window=2, explore=None)
 
 
 def _expected(key: str) -> tuple[str, str | None]:
@@ -104,7 +104,7 @@ def _check_report(outcome: SweepOutcome) -> None:
     assert "family C: 2 of 2 members valid" in text
     listing = (outcome.directory / "counterexamples.md").read_text()
     assert listing.count("\n- ") == 6 and "counterexamples.md" in text
-    assert "| 3 | 1 | 4 | 0 | 4 | 0 | 0 | 4 | 0 |" in text  # q=3, t=1: four broken by P3
+    assert "| 3 | 1 | 4 | 0 | 0 | 4 | 0 | 0 | 4 | 0 |" in text  # q=3, t=1: four broken by P3
 
 
 def _cli(*args: str) -> list[str]:
@@ -114,7 +114,7 @@ def _cli(*args: str) -> list[str]:
 def test_interrupted_sweep_resumes_without_rerunning(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     flags = ["--q", "3", "--t", "1,2", *(f"--only={p}" for p in PINS), "--budget", "150",
-             "--seed", "11", "--workers", "1", "--no-progress", "--window", "2"]
+             "--seed", "11", "--workers", "1", "--no-progress", "--window", "2", "--no-explore"]
     # (a background shell may have started us with SIGINT ignored: give the sweep Ctrl-C back)
     process = subprocess.Popen(_cli("--out", str(out), *flags), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
@@ -231,7 +231,7 @@ def test_designs_that_behave_alike_share_a_search(tmp_path: Path) -> None:
     pins = [p for p in PINS if not p.startswith("READ_")] + ["DELEGATES=F_PLUS_ONE",
                                                               "REQUEST_DEDUP=OFF"]
     spec = SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(pins), budget=Budget(30),
-                     budget_name="30", seed=2)
+                     budget_name="30", seed=2, explore=None)
     outcome = run_sweep(spec, tmp_path, executor=make_executor(workers=2))
     assert outcome.complete and outcome.total == 12
     aliases = [r for r in outcome.results if r.design.representative() != r.design]

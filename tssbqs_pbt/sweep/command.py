@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, ProgressColumn, Task
 from rich.text import Text
 
 from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.explore import Scope
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.render import (
     Findings,
@@ -32,12 +33,13 @@ from tssbqs_pbt.sweep.render import (
 )
 from tssbqs_pbt.sweep.runner import Progress as SweepProgress
 from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
-from tssbqs_pbt.sweep.space import SweepSpec, parse_pins, parse_sweep_budget
+from tssbqs_pbt.sweep.space import SWEEP_SCOPE, SweepSpec, parse_pins, parse_sweep_budget
 from tssbqs_pbt.sweep.store import read_manifest
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural
 
-__all__ = ["Eta", "ProgressDisplay", "progress_line", "run_sweep_command", "spec_from_args"]
+__all__ = ["Eta", "ProgressDisplay", "header_lines", "progress_line", "run_sweep_command",
+           "spec_from_args"]
 
 
 def _ints(flag: str, text: str | None) -> tuple[int, ...]:
@@ -100,7 +102,24 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
             if value < 1:
                 raise InvalidArgument(f"{flag} {value}: use a whole number >= 1")
             spec = attrs.evolve(spec, **{flag[2:].replace("-", "_"): value})
-    return spec
+    return attrs.evolve(spec, explore=_scope_from_args(args))
+
+
+def _scope_from_args(args: argparse.Namespace) -> Scope | None:
+    """The exploration scope the flags ask for (None with --no-explore)."""
+    bounds = {"operations": args.explore_operations, "clients": args.explore_clients,
+              "max_states": args.explore_max_states}
+    if args.no_explore:
+        given = [f"--explore-{k.replace('_', '-')}" for k, v in bounds.items() if v is not None]
+        if given:
+            raise InvalidArgument(f"--no-explore with {given[0]}: the scope is for exploring; "
+                                  "drop one of them")
+        return None
+    for name, value in bounds.items():
+        if value is not None and value < 1:
+            raise InvalidArgument(f"--explore-{name.replace('_', '-')} {value}: use a whole "
+                                  "number >= 1")
+    return attrs.evolve(SWEEP_SCOPE, **{k: v for k, v in bounds.items() if v is not None})
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -119,10 +138,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     executor = make_executor(workers=args.workers, dask_local=args.dask_local,
                              scheduler=args.scheduler)
     total = len(spec.designs())
-    console.print(f"tssbqs-pbt sweep: {total} combinations (n={spec.n} f={spec.f}, q in "
-                  f"{list(spec.qs)}, t in {list(spec.ts)}), budget {spec.budget_name} = "
-                  f"{plural(spec.budget.examples, 'example')} each, seed {spec.seed}, on "
-                  f"{executor.description}; results in {directory}/")
+    for line in header_lines(spec, total, executor.description, directory):
+        console.print(escape(line), overflow="fold")
     display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
                               console=console)
     try:
@@ -258,10 +275,45 @@ class ProgressDisplay:
         self.bar.__exit__(None, None, None)
 
 
+def header_lines(spec: SweepSpec, total: int, executor: str, directory: Path) -> list[str]:
+    """What the sweep is about to do, in lines of at most 80 columns (a long path or a
+    cluster address excepted)."""
+    explore = (f"then every survivor explored: {spec.explore.describe()}"
+               if spec.explore is not None else "survivors not explored (--no-explore)")
+    lines = [f"tssbqs-pbt sweep: {plural(total, 'combination')}, n={spec.n} f={spec.f}, "
+             f"q in {_join(spec.qs)}, t in {_join(spec.ts)}",
+             f"budget {spec.budget_name} = {plural(spec.budget.examples, 'example')} each, "
+             f"seed {spec.seed}",
+             explore,
+             f"on {executor}; results in {directory}/"]
+    return [part for line in lines for part in _fit(line, 80)]
+
+
+def _join(values: tuple[int, ...]) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def _fit(line: str, width: int) -> list[str]:
+    """``line`` broken between words into lines of at most ``width`` columns (a single longer
+    word stays whole); continuation lines are indented."""
+    out: list[str] = []
+    current = ""
+    for word in line.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(candidate) > width:
+            out.append(current)
+            current = "  " + word
+        else:
+            current = candidate
+    return [*out, current]
+
+
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
     given = (spec_from_args(args)
              if (args.only or args.q is not None or args.t is not None
-                 or args.shrink_runs is not None
+                 or args.shrink_runs is not None or args.no_explore
+                 or args.explore_operations is not None or args.explore_clients is not None
+                 or args.explore_max_states is not None
                  or args.window is not None or args.shrink_plateau is not None) else None)
     if given is not None and not given.same_search(spec):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
@@ -279,6 +331,7 @@ def _finish(console: Console, outcome: SweepOutcome) -> int:
         console.print(escape(line))
     report = write_markdown(found, outcome.directory / "report.md")
     console.print(f"[bold]{escape(found.comparison.summary())}[/]")
+    console.print(escape(found.certified_summary()))
     console.print(f"report: {report}   results: {outcome.directory / 'results.jsonl'}   "
                   f"counterexamples: {outcome.directory / 'counterexamples'}/")
     if outcome.interrupted or not outcome.complete:

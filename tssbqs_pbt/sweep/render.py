@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design
+from tssbqs_pbt.sweep.exploring import certified
 from tssbqs_pbt.sweep.families import (
     Comparison,
     Family,
@@ -48,6 +49,21 @@ class Findings:
                      for k in OPTION_TYPES}
         self.comparison: Comparison = compare_with_published(
             self.valid, self.space, len(self.families), complete=outcome.complete)
+        self.certified = [r.design for r in outcome.results if certified(r)]
+
+    def certified_summary(self) -> str:
+        """What the explorer backs: how many survivors are certified within the scope, next
+        to the published families."""
+        scope = self.outcome.spec.explore
+        if scope is None:
+            return ("survivors not explored (--no-explore): every valid verdict rests on the "
+                    "random search alone")
+        labels = Counter(published_family(d) or "other" for d in self.certified)
+        c, j = self.comparison.c_members, self.comparison.j_members
+        return (f"certified within the scope ({scope.describe()}): "
+                f"{len(self.certified)} of {plural(len(self.valid), 'valid combination')}; "
+                f"family C {labels.get('C', 0)} of {len(c)}, family J {labels.get('J', 0)} of "
+                f"{len(j)}, {labels.get('other', 0)} other")
 
     def describe(self, family: Family) -> str:
         spec = self.outcome.spec
@@ -62,13 +78,14 @@ def short_property(result: CombinationResult) -> str:
     return _SHORT.get(result.property or "", result.property or "?")
 
 
-_COLUMNS = ("q", "t", "combinations", "valid", "invalid", "P1", "P2", "P3", "fault",
-            "by search", "by reuse", "error", "not finished")
+_COLUMNS = ("q", "t", "combinations", "valid", "certified", "invalid", "P1", "P2", "P3",
+            "fault", "by search", "by reuse", "by explore", "error", "not finished")
 
 
 def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
-    """Per (q, t): combinations, valid, invalid, P1, P2, P3, fault, by search, by reuse, error,
-    not finished (counts; provisional "valid" verdicts of an interrupted sweep included)."""
+    """Per (q, t): combinations, valid, certified (valid, and the explorer exhausted its scope),
+    invalid, P1, P2, P3, fault, by search, by reuse, by explore, error, not finished (counts;
+    provisional "valid" verdicts of an interrupted sweep included)."""
     cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
     for result in outcome.results:
         cells[(result.design.q, result.design.t)].append(result)
@@ -78,9 +95,11 @@ def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
         invalid = [r for r in rs if r.verdict == "invalid"]
         props = Counter(short_property(r) for r in invalid)
         sources = Counter(r.source for r in invalid)
-        rows.append((q, t, total, sum(r.verdict == "valid" for r in rs), len(invalid),
+        rows.append((q, t, total, sum(r.verdict == "valid" for r in rs),
+                     sum(certified(r) for r in rs), len(invalid),
                      *(props.get(p, 0) for p in ("P1", "P2", "P3", "fault")),
                      sources.get("search", 0), sources.get("reuse", 0),
+                     sources.get("explore", 0),
                      sum(r.verdict == "error" for r in rs), total - len(rs)))
     return rows
 
@@ -110,13 +129,28 @@ def valid_table(found: Findings) -> Table:
     table.add_column("options", overflow="fold")
     table.add_column("published family")
     table.add_column("examples", justify="right")
+    table.add_column("explored")
     by_key = {r.key: r for r in found.outcome.results}
     for design in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
         result = by_key[design.describe()]
         label = published_family(design) or "[yellow]mixture[/]"
         table.add_row(str(design.q), str(design.t), escape(option_text(design)), label,
-                      str(result.examples))
+                      str(result.examples), escape(explored_text(result)))
     return table
+
+
+def explored_text(result: CombinationResult) -> str:
+    """What backs a valid verdict besides the examples: "certified: 432 states", "not
+    exhausted (max_states): 20000 states", "not explored"."""
+    explored = result.explored
+    if explored is None:
+        return "not explored"
+    if "error" in explored:
+        return "exploration failed: " + str(explored["error"]).splitlines()[0]
+    states = plural(int(explored.get("states", 0)), "state")
+    if certified(result):
+        return f"certified: {states}"
+    return f"not exhausted ({explored.get('cut_by')}): {states}"
 
 
 def families_lines(found: Findings) -> list[str]:
@@ -149,7 +183,11 @@ def write_markdown(found: Findings, path: Path) -> Path:
         "",
         f"**{found.comparison.summary()}**",
         "",
-        "A *valid* verdict means no violation in the stated budget, not a proof. Every *invalid* "
+        f"**{found.certified_summary()}**",
+        "",
+        "A *valid* verdict means no violation in the stated budget of random examples; a "
+        "*certified* one also means that the explorer enumerated every adversary schedule of "
+        "the stated scope and found none (not a proof beyond that scope). Every *invalid* "
         "verdict links its counterexample; `tssbqs-pbt replay FILE` re-runs it.",
         "",
         "## Matrix",
@@ -161,14 +199,15 @@ def write_markdown(found: Findings, path: Path) -> Path:
     lines += ["", "## Families of the valid set", ""]
     lines += [f"- {line}" for line in families_lines(found)] or ["- (no valid combination)"]
     lines += ["", "## Valid combinations", "",
-              "| q | t | options | published family | examples searched |", "|---|---|---|---|---|"]
+              "| q | t | options | published family | examples searched | explored |",
+              "|---|---|---|---|---|---|"]
     by_key = {r.key: r for r in outcome.results}
     for d in sorted(found.valid, key=lambda d: (d.q, d.t, d.describe())):
         result = by_key[d.describe()]
         searched = (f"{result.examples} (on the identical design `{result.reused_from}`)"
                     if result.source == "alias" else str(result.examples))
         lines.append(f"| {d.q} | {d.t} | {option_text(d)} | {published_family(d) or 'mixture'} "
-                     f"| {searched} |")
+                     f"| {searched} | {explored_text(result)} |")
     errors = [r for r in outcome.results if r.verdict == "error"]
     if errors:
         lines += ["", "## Errors", ""]
@@ -212,7 +251,7 @@ def _link(result: CombinationResult, kind: str, text: str) -> str:
 def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
                              listing: str, shown: int = 10) -> list[str]:
     invalid = [r for r in results if r.verdict == "invalid"]
-    origins = [r for r in invalid if r.source == "search"]
+    origins = [r for r in invalid if r.source in ("search", "explore")]
     followers: dict[str, list[CombinationResult]] = defaultdict(list)
     for r in invalid:
         if r.source == "reuse":
@@ -222,7 +261,7 @@ def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
         lines += [
             f"### {number}. {short_property(origin)} ({origin.clause}) — `{origin.key}`",
             "",
-            f"Found by search ({origin.tactic} tactic), shrunk to {plural(origin.steps, 'step')}; "
+            f"{_how_found(origin)}; "
             f"{_link(origin, 'steps', 'numbered steps')} · {_link(origin, 'svg', 'SVG chart')} · "
             f"{_link(origin, 'replay', 'JSON replay')} · {_link(origin, 'test', 'regression test')}"
             + (" · confirmed by replay" if origin.confirmed else " · NOT confirmed by replay"),
@@ -245,3 +284,14 @@ def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
         lines += [f"{rest} more were broken by schedules from an earlier run or from a "
                   f"combination broken by reuse itself: see [{listing}]({listing}).", ""]
     return lines
+
+
+def _how_found(origin: CombinationResult) -> str:
+    if origin.source == "explore":
+        explored = origin.explored or {}
+        return (f"Found by the explorer: the shortest schedule within the scope "
+                f"({explored.get('shortest_within', '?')}), "
+                f"{plural(len(explored.get('moves', ())), 'move')}, "
+                f"{plural(origin.steps, 'step')}")
+    return (f"Found by search ({origin.tactic} tactic), shrunk to "
+            f"{plural(origin.steps, 'step')}")

@@ -3,9 +3,10 @@
 The budget is spent in passes ("phases") over the combinations: every combination first gets
 a sixteenth of it; schedules found meanwhile are replayed on every combination still valid;
 only those are searched up to a quarter; reuse again; then the rest; one more reuse pass; then
-the designs that behave like another one take its verdict.  Each task of a pass carries the
-library schedules nearest to it, so a schedule found on one combination is tried first on its
-neighbours.
+the designs that behave like another one take its verdict; last, every combination still valid
+is explored within the sweep's scope (:mod:`tssbqs_pbt.sweep.exploring`).  Each task of a
+pass carries the library schedules nearest to it, so a schedule found on one combination is
+tried first on its neighbours.
 
 **The matrix is a function of the seed.**  Task *p* of a pass is offered the library as it
 stood after the results of tasks ``< p - window`` of that pass (and every earlier pass) were
@@ -36,6 +37,7 @@ from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.executors import Executor, make_executor
+from tssbqs_pbt.sweep.exploring import ExploreTask, explore_combination
 from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec, combination_key, combination_seed
 from tssbqs_pbt.sweep.store import (
@@ -83,8 +85,13 @@ class SweepOutcome:
 
     @property
     def complete(self) -> bool:
+        """Every combination has its final verdict (and, with exploration, every valid one
+        its exploration)."""
         return (not self.interrupted and len(self.results) == self.total
-                and all(_final(r, self.spec.budget.examples) for r in self.results))
+                and all(_final(r, self.spec.budget.examples) for r in self.results)
+                and (self.spec.explore is None
+                     or all(r.explored is not None for r in self.results
+                            if r.verdict == "valid")))
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(r.verdict for r in self.results))
@@ -176,7 +183,7 @@ def run_sweep(
             if mode == "reuse" and result.verdict != "invalid":
                 return None  # still valid: its line stands
             before = finished.get(result.key)
-            if before is not None:
+            if before is not None and mode != "explore":  # (explored lines carry it already)
                 result = _carry(before, result)
             result = attrs.evolve(result, phase=phase[0])
             log.append(result)  # saved before it is reported
@@ -216,8 +223,14 @@ def run_sweep(
                     if upto is not None:  # a later stage: each continues from what it has had
                         more = upto - finished[key].budget.examples
                     before = marks[max(0, handed - spec.window)]
-                    pending[executor.submit(run_combination,
-                                            task(index, more, mode, stage_no, before))] = handed
+                    if mode == "explore":
+                        assert spec.explore is not None
+                        line = attrs.evolve(finished[key], phase=None)  # (a new line)
+                        job: Any = ExploreTask(line, spec.explore, str(folder))
+                        pending[executor.submit(explore_combination, job)] = handed
+                    else:
+                        job = task(index, more, mode, stage_no, before)
+                        pending[executor.submit(run_combination, job)] = handed
                 handed += 1
             while learned in arrived:  # the library learns in task order
                 _learn(library, arrived.pop(learned))
@@ -275,6 +288,11 @@ def run_sweep(
         # 3. designs that behave exactly like another one take its verdict: a counterexample
         #    is replayed into their own file; "valid" is stated as searched on the other one
         settle_aliases()
+        # 4. every combination still valid is explored within the sweep's scope: a
+        #    certificate on its line, or the shortest violation within the scope
+        if spec.explore is not None:
+            survivors = sorted(r.index for r in finished.values() if r.verdict == "valid")
+            run(survivors, 0, "explore", f"explore ({plural(len(survivors), 'survivor')})")
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -15,12 +15,13 @@ from typing import Any
 import attrs
 
 from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.explore import Scope
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, parse_option
 from tssbqs_pbt.search import BUDGETS, Budget
 from tssbqs_pbt.validation import int_at_least
 
-__all__ = ["SweepSpec", "combination_key", "distance", "feature_distance", "features",
-           "parse_pins", "parse_sweep_budget"]
+__all__ = ["SWEEP_SCOPE", "SweepSpec", "combination_key", "distance", "feature_distance",
+           "features", "parse_pins", "parse_sweep_budget"]
 
 
 def _values(kind: str) -> Any:
@@ -43,6 +44,38 @@ def _pins(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
 
 def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
     return tuple(values)
+
+
+#: the scope the sweep explores every survivor of its random stages in: the explorer's own
+#: default, bounded by a count of states only (never by time), so that a certificate is the
+#: same on any machine and at any seed
+SWEEP_SCOPE = Scope()
+
+
+def _scope(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, Scope):
+        raise InvalidArgument(f"explore={value!r:.60} is not a tssbqs_pbt.explore.Scope (or None "
+                              "for no exploration)")
+
+
+def scope_to_json(scope: Scope | None) -> dict[str, Any] | None:
+    return None if scope is None else attrs.asdict(scope)
+
+
+def scope_from_json(data: Any) -> Scope | None:
+    """The scope :func:`scope_to_json` wrote; a bad field raises TypeError naming it."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping):
+        raise TypeError(f"'explore' must be an object or null, not {type(data).__name__}")
+    known = {a.name for a in attrs.fields(Scope)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise TypeError(f"'explore' has an unknown field {unknown[0]!r:.40}")
+    try:
+        return Scope(**data)
+    except InvalidArgument as exc:
+        raise TypeError(f"'explore': {exc}") from None
 
 
 @attrs.frozen
@@ -69,6 +102,10 @@ class SweepSpec:
     #: the earlier passes): the verdicts depend on it, not on how many workers run the tasks;
     #: it bounds how many tasks can run at once
     window: int = attrs.field(default=32, validator=int_at_least(1))
+    #: every combination still valid after the random stages is explored in this scope (its
+    #: line then carries the certificate, or the shortest violation within the scope); None:
+    #: no exploration (``--no-explore``)
+    explore: Scope | None = attrs.field(default=SWEEP_SCOPE, validator=_scope)
 
     def __attrs_post_init__(self) -> None:
         if self.f > self.n:
@@ -105,6 +142,7 @@ class SweepSpec:
             "shrink_runs": self.shrink_runs,
             "shrink_plateau": self.shrink_plateau,
             "window": self.window,
+            "explore": scope_to_json(self.explore),
         }
 
     @classmethod
@@ -131,6 +169,8 @@ class SweepSpec:
             budget_name=budget["name"], seed=_whole(data, "seed"),
             shrink_runs=_whole(data, "shrink_runs"), window=_whole(data, "window"),
             shrink_plateau=None if plateau is None else _whole(data, "shrink_plateau"),
+            # (a sweep written before exploration existed is explored in the default scope)
+            explore=scope_from_json(data.get("explore", scope_to_json(SWEEP_SCOPE))),
         )
 
     def same_search(self, other: SweepSpec) -> bool:

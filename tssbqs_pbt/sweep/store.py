@@ -100,6 +100,7 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
                             if result.first_failure_s is not None else None),
         "error": result.error,
         "phase": result.phase,
+        "explored": result.explored,
     }
 
 
@@ -114,11 +115,11 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "clause": ((str,), True), "steps": ((int,), True), "source": ((str,), True),
     "reused_from": ((str,), True), "tactic": ((str,), True), "choices": ((str,), True),
     "files": ((dict,), True), "confirmed": ((bool,), True), "shrink_cut": ((bool,), True),
-    "error": ((str,), True), "phase": ((int,), True),
+    "error": ((str,), True), "phase": ((int,), True), "explored": ((dict,), True),
 }
 _OPTIONAL = frozenset({"first_failure_s", "property", "clause", "steps", "source", "reused_from",
                        "tactic", "choices", "files", "confirmed", "shrink_cut", "error",
-                       "phase"})
+                       "phase", "explored"})
 
 
 def _checked(data: Any) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def result_from_json(data: Any) -> CombinationResult:
         source=data.get("source"), reused_from=data.get("reused_from"), tactic=data.get("tactic"),
         choices=choices, files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
         shrink_cut=bool(data.get("shrink_cut", False)), error=data.get("error"),
-        phase=data.get("phase"),
+        phase=data.get("phase"), explored=data.get("explored"),
     )
 
 

@@ -54,7 +54,8 @@ from tssbqs_pbt.search import (
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
-__all__ = ["ITSELF", "CombinationResult", "Task", "open_example_db", "remember",
+__all__ = ["ITSELF", "CombinationResult", "Task", "counterexample_dir", "open_example_db",
+           "relative_files", "remember",
            "run_combination", "usable_choices"]
 
 #: ``reused_from`` of a verdict that replayed the combination's own saved counterexample (from
@@ -104,6 +105,9 @@ class CombinationResult:
     shrink_cut: bool = False  # shrinking stopped at --shrink-seconds (not fully minimal)
     error: str | None = None
     phase: int | None = None  # which pass of the sweep produced this line (for --resume)
+    #: the explorer's certificate for a combination that survived the random stages (scope,
+    #: states, exhausted, ...), or for one it broke, its record of the shortest violation
+    explored: dict[str, Any] | None = None
 
     @builtins.property
     def key(self) -> str:
@@ -159,6 +163,18 @@ def remember(database: ExampleDatabase | None, result: CombinationResult) -> Non
     database.save(_db_key(Tactic(result.tactic), result.design), result.choices)
 
 
+def counterexample_dir(out: Path, index: int, design: Design) -> Path:
+    """The folder of a combination's counterexample files (``<index>-<digest of its key>``)."""
+    digest = hashlib.sha256(combination_key(design).encode()).hexdigest()[:8]
+    return out / "counterexamples" / f"{index:05d}-{digest}"
+
+
+def relative_files(files: dict[str, Any], out: Path) -> dict[str, str]:
+    """``files`` with each path relative to the sweep directory ``out`` where it lies inside."""
+    return {k: str(Path(v).relative_to(out)) if Path(v).is_relative_to(out) else str(v)
+            for k, v in files.items()}
+
+
 def run_combination(task: Task) -> CombinationResult:
     started = time.perf_counter()
     try:
@@ -176,10 +192,8 @@ def _run(task: Task, started: float) -> CombinationResult:
     protocol = DesignProtocol(design)
     config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
     out = Path(task.out_dir)
-    digest = hashlib.sha256(combination_key(design).encode()).hexdigest()[:8]
-    name = f"{task.index:05d}-{digest}"
-    save_dir = out / "counterexamples" / name  # a search's files (replay file and report);
-    # a reused schedule's replay file is save_dir's name + -<property>.json.gz beside it
+    save_dir = counterexample_dir(out, task.index, design)  # a search's files (replay file
+    # and report); a reused schedule's replay file is save_dir's name + -<property>.json.gz
     if task.replay_from is not None:
         moved = _transplant(task, protocol, out, save_dir, started)
         if moved is not None:
@@ -308,7 +322,6 @@ def _found(task: Task, result: SearchResult, out: Path, started: float, runs: in
         first_failure_s=result.first_failure_s, property=found.property, clause=found.clause,
         steps=found.steps, source=source, reused_from=reused_from, tactic=found.tactic.value,
         choices=choices,
-        files={k: str(Path(v).relative_to(out)) if Path(v).is_relative_to(out) else str(v)
-               for k, v in files.items()},
+        files=relative_files(files, out),
         confirmed=confirmed, shrink_cut=result.shrink_cut,
     )
