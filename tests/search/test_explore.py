@@ -192,3 +192,19 @@ def test_no_action_once_the_budget_is_spent() -> None:
     scope = Scope(clients=1, operations=1)
     assert not [m for m, _ in candidates(after, scope, 0, None) if m["rule"] != "invoke"]
     assert not [m for m, _ in candidates(after, scope, 1, 0) if m["rule"] != "invoke"]
+
+
+def test_clients_are_interchangeable_only_where_the_protocol_says_so() -> None:
+    # a protocol that declares it: of the clients that never acted only the first starts an
+    # operation (the rest are the same schedules, renamed); the design protocols do not
+    # declare it (delegates rotate with the client's index, timestamps break ties by it)
+    class Symmetric(PairRegister):
+        symmetric_clients = True
+
+    config = SystemConfig(n=4, f=1, q=3, t=2, byzantine={4})
+    scope = Scope(operations=1, actions=0)
+    on = explore(Symmetric(3), config, scope).certificate
+    off = explore(Symmetric(3), config, attrs.evolve(scope, symmetry=False)).certificate
+    assert "client symmetry" in on.reductions and "client symmetry" not in off.reductions
+    assert on.states * 2 == off.states and on.exhausted and off.exhausted
+    assert "client symmetry" not in explore(*pair(3), scope).certificate.reductions
