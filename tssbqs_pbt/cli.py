@@ -97,7 +97,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--explore-operations", type=int, default=None, metavar="N",
                        help="operations in an explored schedule (default 2)")
     sweep.add_argument("--explore-clients", type=int, default=None, metavar="N",
-                       help="clients that may act in an explored schedule (default 2)")
+                       help="clients that may act in an explored schedule (default 1)")
     sweep.add_argument("--explore-max-states", type=int, default=None, metavar="N",
                        help="distinct states explored per survivor before its certificate says "
                        "'not exhausted' (default 20000; a count, so a certificate is the same "
