@@ -212,8 +212,13 @@ def play(machine: Any, move: Move, moves: Any) -> None:
     draws = {k: v for k, v in move.items() if k != "rule"}
     rule = move.get("rule", "invoke")
     mark = (len(machine.world.history), len(machine.world.steps))
-    getattr(machine, rule)(data=moves(draws))
-    machine.described.append(describe(machine, rule, mark))
+    try:
+        getattr(machine, rule)(data=moves(draws))
+    finally:  # (a move that fails part-way is described as far as it went)
+        try:
+            machine.described.append(describe(machine, rule, mark))
+        except (IndexError, AttributeError):
+            machine.described.append(f"{rule} (failed part-way)")
     machine.safe()
 
 

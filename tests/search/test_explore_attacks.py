@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, FAMILY_J_OPTIONS, Design, DesignProtocol
+from tssbqs_pbt.protocols import (
+    FAMILY_C_OPTIONS,
+    FAMILY_J_OPTIONS,
+    Design,
+    DesignProtocol,
+    parse_design,
+)
 
 from tssbqs_pbt.explore import Scope, explore
 
@@ -36,8 +42,10 @@ ATTACKS = [
     pytest.param(c_with(delegates="ONE"), {1}, "P2", id="A4 DELEGATES=1"),
     pytest.param(c_with(delegates="ONE"), {4}, "P2", id="A4 DELEGATES=1 B=S4"),
     pytest.param(c_with(sign_guard="NONE"), {4}, "P1", id="A5 SIGN_GUARD=NONE t=2"),
-    pytest.param(c_with(t=3, sign_guard="NONE"), {4}, "P1", id="A5 SIGN_GUARD=NONE t=3"),
-    pytest.param(c_with(sign_guard="LOCAL"), {4}, "P1", id="A6 SIGN_GUARD=LOCAL t=2"),
+    pytest.param(c_with(t=3, sign_guard="NONE"), {4}, "P1", id="A5 SIGN_GUARD=NONE t=3",
+                 marks=slow),  # (the same schedule as at t=2, ~10 s each)
+    pytest.param(c_with(sign_guard="LOCAL"), {4}, "P1", id="A6 SIGN_GUARD=LOCAL t=2",
+                 marks=slow),
     pytest.param(c_with(ts_source="SERVER_LOCAL"), {4}, "P1", id="A7 SERVER_LOCAL t=2"),
     pytest.param(c_with(t=3, ts_source="SERVER_LOCAL"), {4}, "P2", id="A7' SERVER_LOCAL t=3"),
     pytest.param(c_with(ack_mode="NONE"), {4}, "P1", id="A8 ACK_MODE=NONE"),
@@ -58,6 +66,45 @@ def test_the_default_scope_finds_the_attack(design: Design, byzantine: set[int],
     assert str(result.failure).startswith(prop), (str(result.failure), result.described)
     assert result.certificate.cut_by == "violation"
     assert len(result.described) == len(result.moves) <= scope.operations + scope.actions
+
+
+# Designs random search broke at one sweep seed and not at another (each with the property it
+# broke): the default scope breaks them, whatever the seed.  (STORE_FORM=SIGNED,
+# READ_SHAPE=TWO_PHASE and DELEGATES=F_PLUS_ONE in all; a twelfth, broken only in five
+# operations, is not in the default scope.)
+SEED_DEPENDENT = [
+    ("q=2 t=3 TS_SOURCE=DELEGATE_FREE SIGN_GUARD=LOCAL"
+     " ACK_MODE=PIGGYBACK READ_GUARD=EVIDENCE REQUEST_DEDUP=STORED", "P1"),
+    ("q=2 t=3 TS_SOURCE=QUORUM_MAX SIGN_GUARD=LOCAL"
+     " ACK_MODE=PIGGYBACK READ_GUARD=EVIDENCE REQUEST_DEDUP=STORED", "P1"),
+    ("q=3 t=3 TS_SOURCE=SERVER_LOCAL SIGN_GUARD=NONE"
+     " ACK_MODE=EVIDENCE READ_GUARD=LOCAL REQUEST_DEDUP=STORED", "P2"),
+    ("q=2 t=2 TS_SOURCE=CLIENT_BASIS SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=EVIDENCE REQUEST_DEDUP=OFF", "P1"),
+    ("q=2 t=3 TS_SOURCE=CLIENT_BASIS SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=EVIDENCE REQUEST_DEDUP=OFF", "P1"),
+    ("q=2 t=3 TS_SOURCE=CLIENT_BASIS SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=EVIDENCE REQUEST_DEDUP=STORED", "P1"),
+    ("q=2 t=3 TS_SOURCE=QUORUM_MAX SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=LOCAL REQUEST_DEDUP=STORED", "P1"),
+    ("q=2 t=3 TS_SOURCE=QUORUM_MAX SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=PIGGYBACK READ_GUARD=LOCAL REQUEST_DEDUP=STORED", "P1"),
+    ("q=2 t=3 TS_SOURCE=SERVER_LOCAL SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=LOCAL REQUEST_DEDUP=STORED", "P2"),
+    ("q=3 t=2 TS_SOURCE=SERVER_LOCAL SIGN_GUARD=EVIDENCE"
+     " ACK_MODE=EVIDENCE READ_GUARD=EVIDENCE REQUEST_DEDUP=STORED", "P1"),
+    ("q=3 t=2 TS_SOURCE=SERVER_LOCAL SIGN_GUARD=NONE"
+     " ACK_MODE=EVIDENCE READ_GUARD=EVIDENCE REQUEST_DEDUP=STORED", "P1"),
+]
+
+
+@pytest.mark.parametrize(("options", "prop"), SEED_DEPENDENT, ids=[o for o, _ in SEED_DEPENDENT])
+def test_the_default_scope_breaks_what_one_seed_of_random_search_missed(options: str,
+                                                                        prop: str) -> None:
+    design = parse_design(f"n=4 f=1 {options}")
+    result = explore(DesignProtocol(design), design.config(byzantine={4}), Scope())
+    assert result.failure is not None and str(result.failure).startswith(prop), \
+        result.certificate.to_json()
 
 
 # Attacks that need three interventions (a cut during a write, B silent during the next
