@@ -140,16 +140,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "shortest violation within the scope (saved like a search's) or a certificate of what "
         "was covered: states, transitions, depth, exhausted or not.")
     _add_protocol_choice(explore)
-    explore.add_argument("--operations", type=int, default=2,
+    # (left out, a bound takes the explorer's default, Scope(); the help states it, and a test
+    # checks that the two agree)
+    explore.add_argument("--operations", type=int, default=None,
                          help="client operations in a schedule (default 2)")
-    explore.add_argument("--clients", type=int, default=2,
+    explore.add_argument("--clients", type=int, default=None,
                          help="clients that may act (default 2)")
     explore.add_argument("--max-cut", type=int, default=None,
                          help="at most this many correct servers cut off at once (default any)")
-    explore.add_argument("--modes", default="honest,silent,restart",
+    explore.add_argument("--modes", default=None,
                          help="what a Byzantine server may do in an operation (default "
-                         "honest,silent,restart)")
-    explore.add_argument("--max-states", type=int, default=20_000,
+                         "honest,silent,restart,keep)")
+    explore.add_argument("--actions", type=int, default=None,
+                         help="adversary actions besides operations in a schedule: releasing "
+                         "held messages, answering a client as its delegate, giving back a "
+                         "kept message, synthesising a request (default 1)")
+    explore.add_argument("--powers", default=None,
+                         help="which kinds of action (default release,answer,give_back,"
+                         "synthesise)")
+    explore.add_argument("--properties", default=None,
+                         help="the properties judged (default P1,P2,P3)")
+    explore.add_argument("--max-states", type=int, default=None,
                          help="stop after this many distinct states (default 20000)")
     explore.add_argument("--seconds", type=float, default=None,
                          help="stop after this long (default: no time bound)")
@@ -328,6 +339,19 @@ def _search(args: argparse.Namespace) -> int:
     return 1
 
 
+def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The Scope bounds given on the command line (the others keep Scope's defaults)."""
+    given: dict[str, Any] = {}
+    for name in ("operations", "clients", "max_cut", "actions", "max_states", "seconds"):
+        if getattr(args, name) is not None:
+            given[name] = getattr(args, name)
+    for name in ("modes", "powers", "properties"):
+        text = getattr(args, name)
+        if text is not None:
+            given[name] = tuple(w.strip() for w in text.split(",") if w.strip())
+    return given
+
+
 def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.explore import Scope, explore
     from tssbqs_pbt.kernel import SystemConfig
@@ -336,9 +360,7 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.search import counterexample_of, save_counterexample
 
     protocol, n, f, q, t = _protocol_of(args)
-    scope = Scope(operations=args.operations, clients=args.clients, max_cut=args.max_cut,
-                  modes=tuple(m.strip() for m in args.modes.split(",") if m.strip()),
-                  max_states=args.max_states, seconds=args.seconds)
+    scope = Scope(**scope_arguments(args))
     config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=frozenset(range(n - f + 1, n + 1)))
     check_writable_dir("--out", args.out)
     result = explore(protocol, config, scope)
