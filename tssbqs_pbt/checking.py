@@ -39,6 +39,7 @@ from tssbqs_pbt.search import (
     counterexample_of,
     save_counterexample,
     search,
+    trace_pass,
 )
 from tssbqs_pbt.wording import plural, searched
 
@@ -157,7 +158,8 @@ def _explored(ready: Conformance, result: SearchResult, scope: Scope,
     result = attrs.evolve(result, explored=explored.certificate)
     if explored.failure is None:
         return result
-    found = counterexample_of(explored.failure, Tactic.SPLIT)
+    found = trace_pass(counterexample_of(explored.failure, Tactic.SPLIT), ready.protocol,
+                       ready.config, scheme=_scheme(settings))
     if settings.report_dir is not None:
         path = save_counterexample(found, settings.report_dir)
         report = write_report(found.trace, found.verdict, path, settings.report_dir)

@@ -357,7 +357,7 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.kernel import SystemConfig
     from tssbqs_pbt.machine import Tactic
     from tssbqs_pbt.report import write_report
-    from tssbqs_pbt.search import counterexample_of, save_counterexample
+    from tssbqs_pbt.search import counterexample_of, save_counterexample, trace_pass
 
     protocol, n, f, q, t = _protocol_of(args)
     scope = Scope(**scope_arguments(args))
@@ -373,7 +373,7 @@ def _explore(args: argparse.Namespace) -> int:
         state = "exhausted" if cert.exhausted else f"NOT exhausted (stopped by {cert.cut_by})"
         print(f"no violation within the scope: {state}")
         return 0
-    found = counterexample_of(result.failure, Tactic.SPLIT)
+    found = trace_pass(counterexample_of(result.failure, Tactic.SPLIT), protocol, config)
     path = save_counterexample(found, args.out)
     report = write_report(found.trace, found.verdict, path, args.out)
     print(f"VIOLATED: {found.property} ({found.clause}); the shortest schedule within the "

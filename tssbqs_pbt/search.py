@@ -77,6 +77,7 @@ __all__ = [
     "replay_counterexample",
     "save_counterexample",
     "search",
+    "trace_pass",
     "transplant_counterexample",
 ]
 
@@ -374,6 +375,15 @@ def _run_machine(machine: type[RuleBasedStateMachine], key: bytes, config: setti
         # (a seed forced with --hypothesis-seed turns the database off, as Hypothesis does)
         test._hypothesis_internal_database_key = key  # type: ignore[attr-defined]
     test()
+
+
+def trace_pass(found: Counterexample, protocol: StorageProtocol, config: SystemConfig, *,
+               scheme: ThresholdScheme | None = None, runs: int = 1_000) -> Counterexample:
+    """``found`` shrunk on its kernel actions (at most ``runs`` replays), showing the same
+    property: what a search does after Hypothesis's shrinking, for a counterexample found
+    otherwise (the explorer's, whose schedule is shortest in moves, not in kernel steps)."""
+    signed_value = getattr(protocol, "signed_value", None)
+    return _minimize(found, protocol, config, scheme, signed_value, runs).counterexample
 
 
 def _minimize(found: Counterexample, protocol: StorageProtocol, config: SystemConfig,

@@ -35,6 +35,7 @@ def test_the_explorer_fails_the_check_with_the_shortest_schedule(tmp_path: Path)
     found = failed.value.result.counterexample
     assert found is not None and found.path is not None and found.path.exists()
     assert found.report is not None and found.report.svg.exists()
+    assert found.steps <= 40  # the trace pass ran (the explorer's own trace has 96 steps)
     assert failed.value.result.explored is not None
 
 

@@ -27,7 +27,12 @@ from tssbqs_pbt.explore import ExploreResult, Scope, explore
 from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.report import write_report
-from tssbqs_pbt.search import counterexample_of, replay_counterexample, save_counterexample
+from tssbqs_pbt.search import (
+    counterexample_of,
+    replay_counterexample,
+    save_counterexample,
+    trace_pass,
+)
 from tssbqs_pbt.sweep.work import CombinationResult, counterexample_dir, relative_files
 
 __all__ = ["ExploreTask", "certified", "explore_combination"]
@@ -84,7 +89,10 @@ def _broken(task: ExploreTask, result: ExploreResult, record: dict[str, Any],
     before = task.before
     out = Path(task.out_dir)
     folder = counterexample_dir(out, before.index, before.design)
-    found = counterexample_of(result.failure, Tactic.SPLIT)
+    raw = counterexample_of(result.failure, Tactic.SPLIT)
+    design = before.design
+    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    found = trace_pass(raw, DesignProtocol(design), config)  # (fewest moves; now fewer steps)
     path = save_counterexample(found, folder)
     report = write_report(found.trace, found.verdict, path, folder)
     files = {"replay": path, "steps": report.steps, "mermaid": report.mermaid,
