@@ -97,3 +97,10 @@ def test_the_opening_lines_fit_80_columns() -> None:
     assert "every survivor explored" in text and "tssbqs-sweep/" in text
     quiet = header_lines(SweepSpec(explore=None), 1, "1 local worker process", Path("x"))
     assert any("not explored (--no-explore)" in line for line in quiet)
+
+
+def test_the_explore_stage_counts_survivors_explored() -> None:
+    p = Progress(27_648, 27_648, 2, {"valid": 48, "invalid": 27_600}, None,
+                 "explore (48 survivors)", (12, 48))
+    line = progress_line(p, 1_000.0, 5.0)
+    assert "explore: 12/48" in line and "ETA" not in line and len(line) <= 80

@@ -204,8 +204,11 @@ def _stage(label: str) -> str:
 def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: int = 80) -> str:
     """One plain progress line of at most ``width`` characters, e.g. ``[152s] search 25 ex:
     4987/27648 · 1 valid · 4987 invalid · ETA 12m`` (less important parts dropped first)."""
+    head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total}"
+    if p.explored is not None:  # (the explore stage: survivors explored so far; no ETA)
+        head, eta = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]}", None
     parts = [  # (priority: lowest dropped first, text)
-        (9, f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total}"),
+        (9, head),
         (7, f"{p.counts.get('valid', 0)} valid"),
         (6, f"{p.counts.get('invalid', 0)} invalid"),
         (4, f"{p.counts['error']} error") if p.counts.get("error") else (0, ""),

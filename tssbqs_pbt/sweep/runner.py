@@ -68,6 +68,7 @@ class Progress:
     counts: dict[str, int]  # verdict -> how many (this run and resumed)
     last: CombinationResult | None
     stage: str = ""
+    explored: tuple[int, int] | None = None  # in the explore stage: survivors done, of how many
 
 
 @attrs.frozen
@@ -158,10 +159,12 @@ def run_sweep(
     stage = [""]
     phase = [-1]
 
+    exploring: list[int] = []  # in the explore stage: survivors done, of how many
+
     def report(last: CombinationResult | None) -> None:
         if on_progress is not None:
             on_progress(Progress(done[0], len(designs), len(pending), dict(counts), last,
-                                 stage[0]))
+                                 stage[0], (exploring[0], exploring[1]) if exploring else None))
 
     extra: dict[int, tuple[LibraryEntry, ...]] = {}
     replay_from: dict[int, tuple[str, str]] = {}  # alias -> its representative's replay file
@@ -193,6 +196,8 @@ def run_sweep(
 
     def settle(result: CombinationResult) -> None:
         before = finished.get(result.key)
+        if exploring and result.explored is not None:
+            exploring[0] += 1
         if before is not None:
             counts[before.verdict] -= 1
             done[0] -= _final(before, full)
@@ -292,6 +297,7 @@ def run_sweep(
         #    certificate on its line, or the shortest violation within the scope
         if spec.explore is not None:
             survivors = sorted(r.index for r in finished.values() if r.verdict == "valid")
+            exploring[:] = [0, len(survivors)]
             run(survivors, 0, "explore", f"explore ({plural(len(survivors), 'survivor')})")
     except KeyboardInterrupt:
         interrupted = True
