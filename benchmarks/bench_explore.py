@@ -30,7 +30,7 @@ from tssbqs_pbt.protocols import (  # noqa: E402
     family_j,
 )
 
-from tssbqs_pbt.explore import Scope, explore  # noqa: E402
+from tssbqs_pbt.engine.explore import Scope, explore  # noqa: E402
 from tssbqs_pbt.kernel import SystemConfig  # noqa: E402
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from tssbqs_pbt.protocols import DesignProtocol
 
-from tssbqs_pbt.explore import Scope, explore
+from tssbqs_pbt.engine.explore import Scope, explore
 from tssbqs_pbt.sweep.space import SWEEP_SCOPE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -36,16 +36,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, family_c, family_j
 
-from tssbqs_pbt.kernel import Trace
-from tssbqs_pbt.minimize import minimize_trace
-from tssbqs_pbt.properties import check_all
-from tssbqs_pbt.search import (
+from tssbqs_pbt.engine.minimize import minimize_trace
+from tssbqs_pbt.engine.search import (
     Budget,
     SearchResult,
     replay_counterexample,
     save_counterexample,
     search,
 )
+from tssbqs_pbt.kernel import Trace
+from tssbqs_pbt.properties import check_all
 from tssbqs_pbt.sweep.space import SweepSpec
 
 

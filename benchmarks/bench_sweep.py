@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tssbqs_pbt.search import Budget
+from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.runner import run_sweep
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins

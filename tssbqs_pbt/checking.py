@@ -22,17 +22,10 @@ from hypothesis.errors import Flaky
 from tssbqs_pbt.check_settings import CheckSettings, active, record
 from tssbqs_pbt.crypto import get_scheme
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
-from tssbqs_pbt.explore import Scope
-from tssbqs_pbt.explore import explore as explore_scope
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.preflight import Conformance, as_spec, preflight
-from tssbqs_pbt.properties import Property
-from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
-from tssbqs_pbt.protocols.design_protocol import DesignProtocol
-from tssbqs_pbt.protocols.options import DesignOptions
-from tssbqs_pbt.report import write_report
-from tssbqs_pbt.search import (
+from tssbqs_pbt.engine.explore import Scope
+from tssbqs_pbt.engine.explore import explore as explore_scope
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import (
     Budget,
     Counterexample,
     SearchResult,
@@ -41,6 +34,13 @@ from tssbqs_pbt.search import (
     search,
     trace_pass,
 )
+from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
+from tssbqs_pbt.preflight import Conformance, as_spec, preflight
+from tssbqs_pbt.properties import Property
+from tssbqs_pbt.protocols.api import ProtocolSpec, StorageProtocol
+from tssbqs_pbt.protocols.design_protocol import DesignProtocol
+from tssbqs_pbt.protocols.options import DesignOptions
+from tssbqs_pbt.report import write_report
 from tssbqs_pbt.wording import plural, searched
 
 __all__ = ["ALL", "CheckFailed", "check"]

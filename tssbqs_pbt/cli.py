@@ -309,8 +309,8 @@ def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
 
 
 def _search(args: argparse.Namespace) -> int:
+    from tssbqs_pbt.engine.search import Budget, search
     from tssbqs_pbt.kernel import SystemConfig
-    from tssbqs_pbt.search import Budget, search
 
     protocol, n, f, q, t = _protocol_of(args)
     budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
@@ -353,11 +353,11 @@ def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.explore import Scope, explore
+    from tssbqs_pbt.engine.explore import Scope, explore
+    from tssbqs_pbt.engine.machine import Tactic
+    from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
     from tssbqs_pbt.kernel import SystemConfig
-    from tssbqs_pbt.machine import Tactic
     from tssbqs_pbt.report import write_report
-    from tssbqs_pbt.search import counterexample_of, save_counterexample, trace_pass
 
     protocol, n, f, q, t = _protocol_of(args)
     scope = Scope(**scope_arguments(args))
@@ -387,7 +387,7 @@ def _explore(args: argparse.Namespace) -> int:
 
 
 def _replay(path: str) -> int:
-    from tssbqs_pbt.search import replay_counterexample
+    from tssbqs_pbt.engine.search import replay_counterexample
 
     target = Path(path)
     if target.is_dir() or target.name == "results.jsonl":
@@ -398,7 +398,7 @@ def _replay(path: str) -> int:
 
 
 def _replay_sweep(directory: Path) -> int:
-    from tssbqs_pbt.search import replay_counterexample
+    from tssbqs_pbt.engine.search import replay_counterexample
     from tssbqs_pbt.sweep.store import load_results
 
     results, warnings = load_results(directory)
@@ -423,8 +423,8 @@ def _replay_sweep(directory: Path) -> int:
 def _render(path: str, out: str | None) -> int:
     from pathlib import Path
 
+    from tssbqs_pbt.engine.search import replay_counterexample
     from tssbqs_pbt.report import write_report
-    from tssbqs_pbt.search import replay_counterexample
 
     check_writable_dir("--out" if out is not None else "the directory of FILE",
                        out if out is not None else Path(path).parent)

@@ -1,8 +1,9 @@
 """The import layers of DEVELOPERS.md / ARCHITECTURE.md, pinned.
 
 errors/validation <- crypto <- kernel <- {protocols, properties} <- report <- strategies <-
-machine <- {sweep, conformance} <- {cli, pytest_plugin}.  Lower never imports higher; protocols
-and properties never import each other; nothing below strategies imports hypothesis or pytest;
+engine <- {sweep, checking} <- conformance <- {cli, pytest_plugin}.  Lower never imports
+higher; no module imports one that imports it back; protocols and properties never import each
+other; nothing below strategies imports hypothesis or pytest;
 only the real threshold-RSA modules import gmpy2 or cryptography.
 """
 
@@ -32,17 +33,17 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.protocols": 3,
     "tssbqs_pbt.properties": 3,
     "tssbqs_pbt.report": 4,
-    "tssbqs_pbt.minimize": 4,  # shrinks a failing trace on its kernel actions (no Hypothesis)
+    "tssbqs_pbt.engine.minimize": 4,  # the trace pass: a failing trace shrunk on its kernel
+    # actions (no Hypothesis; below report and the rest of the engine)
     "tssbqs_pbt.counterexample_file": 4,  # reads and checks a saved counterexample's JSON
     "tssbqs_pbt.regression_replay": 4,  # a counterexample judged as far as it applies
     "tssbqs_pbt.strategies": 5,
-    "tssbqs_pbt.machine": 6,
-    "tssbqs_pbt.exchanges": 6,  # the machine's network helpers (a mixin)
-    "tssbqs_pbt.partition": 6,  # the SPLIT tactic's rules and network (a mixin)
-    "tssbqs_pbt.explore": 6,  # the bounded-exhaustive explorer (drives the SPLIT machine)
-    "tssbqs_pbt.explore_moves": 6,  # the explorer's moves: the SPLIT rules' draws, listed
+    # the engine: the rule machine and its tactics, the explorer and its moves, the search,
+    # the Hypothesis knobs (tssbqs_pbt/engine/); tssbqs_pbt.search and tssbqs_pbt.explore are
+    # its public faces, re-exporting it
+    "tssbqs_pbt.engine": 6,
     "tssbqs_pbt.search": 6,
-    "tssbqs_pbt.engine_limits": 6,  # the Hypothesis engine knobs the search turns
+    "tssbqs_pbt.explore": 6,
     "tssbqs_pbt.sweep": 7,
     "tssbqs_pbt.preflight": 7,  # is a plug-in fit to be searched (declarations, honest run)
     "tssbqs_pbt.checking": 7,  # tssbqs_pbt.check(): conformance preflight + search + report

@@ -11,9 +11,9 @@ import pytest
 from scenario import Attack
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design
 
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Counterexample, replay_counterexample, save_counterexample
 from tssbqs_pbt.kernel import Trace
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Counterexample, replay_counterexample, save_counterexample
 
 
 def _saved(design: Design, script: Callable[[Attack], None], folder: Path) -> Path:

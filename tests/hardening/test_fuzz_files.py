@@ -26,9 +26,9 @@ from tssbqs_pbt.protocols.options import parse_design
 from tssbqs_pbt.protocols.registry import protocol_named
 
 from tssbqs_pbt.counterexample_file import read_counterexample
+from tssbqs_pbt.engine.search import COUNTEREXAMPLE_FORMAT, Budget, replay_counterexample
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError, TssbqsError
 from tssbqs_pbt.kernel import TRACE_FORMAT, Trace, registry_for
-from tssbqs_pbt.search import COUNTEREXAMPLE_FORMAT, Budget, replay_counterexample
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins
 from tssbqs_pbt.sweep.store import (
     load_log,
@@ -343,7 +343,7 @@ def test_garbage_in_the_example_database_does_not_break_a_combination(tmp_path: 
     (before, Hypothesis skipped the whole run and the combination ended as an error)."""
     from hypothesis.database import DirectoryBasedExampleDatabase
 
-    from tssbqs_pbt.machine import Tactic
+    from tssbqs_pbt.engine.machine import Tactic
     from tssbqs_pbt.sweep.work import Task, _db_key, run_combination
 
     design = parse_design("n=4 f=1 q=3 t=1")

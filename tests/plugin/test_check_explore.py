@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tssbqs_pbt import CheckFailed, check
+from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.explore import Scope
 
 SMALL = Scope(operations=2, clients=1, actions=0)
 #: family C's options at q=2: two correct servers cut off during a write, then the Byzantine

@@ -15,8 +15,8 @@ from tssbqs_pbt.check_settings import (
     record,
     take_records,
 )
+from tssbqs_pbt.engine.search import BUDGETS
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.search import BUDGETS
 
 
 def test_budget_names_are_the_search_budgets() -> None:

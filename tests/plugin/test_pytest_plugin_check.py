@@ -12,7 +12,7 @@ import pytest
 import tssbqs_pbt.protocols as protocols
 from plugin_project import tutorial_project, tutorial_source
 
-from tssbqs_pbt.search import replay_counterexample
+from tssbqs_pbt.engine.search import replay_counterexample
 
 pytest_plugins = ["pytester"]
 QUICK = "--tssbqs-budget=100"

@@ -9,8 +9,8 @@ import shutil
 import pytest
 from plugin_project import load_tutorial, tutorial_project, tutorial_source
 
+from tssbqs_pbt.engine.search import Budget, search
 from tssbqs_pbt.kernel import SystemConfig
-from tssbqs_pbt.search import Budget, search
 
 pytestmark = pytest.mark.search
 pytest_plugins = ["pytester"]

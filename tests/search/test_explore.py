@@ -9,8 +9,8 @@ import pytest
 from foreign_protocols import PairRegister
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
+from tssbqs_pbt.engine.explore import Moves, Scope, explore
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.explore import Moves, Scope, explore
 from tssbqs_pbt.kernel import SystemConfig
 
 pytestmark = pytest.mark.search
@@ -106,7 +106,7 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
 def _machine_class(**options: str) -> type:
     from tssbqs_pbt.protocols import ProtocolSpec
 
-    from tssbqs_pbt.machine import SearchSetup, Tactic, make_machine
+    from tssbqs_pbt.engine.machine import SearchSetup, Tactic, make_machine
 
     design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS.with_(**options))
     protocol = DesignProtocol(design)
@@ -117,8 +117,8 @@ def _machine_class(**options: str) -> type:
 
 
 def test_keep_moves_name_the_kind_kept() -> None:
-    from tssbqs_pbt.explore import _run
-    from tssbqs_pbt.explore_moves import candidates
+    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
     scope = Scope(clients=1, modes=("keep",), keep_kinds=None, actions=0)
@@ -137,8 +137,8 @@ def test_keep_moves_name_the_kind_kept() -> None:
 def test_each_move_costs_what_the_adversary_does() -> None:
     # a new cut counts one (healing it is free), each Byzantine server not honest one; a
     # "new" cut equal to the current one is the same move as keeping it and is left out
-    from tssbqs_pbt.explore import _run
-    from tssbqs_pbt.explore_moves import candidates
+    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
     scope = Scope(clients=1, modes=("honest", "silent"), actions=0)
@@ -159,8 +159,8 @@ def test_each_move_costs_what_the_adversary_does() -> None:
 def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
     # after a write: B may synthesise requests (each a call of the SPLIT machine's own rule);
     # with nothing held and nothing kept there is no release and no give-back
-    from tssbqs_pbt.explore import _run
-    from tssbqs_pbt.explore_moves import candidates
+    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
     after = _run(machine_class, ({"client": 0, "write": True},))
@@ -185,8 +185,8 @@ def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
 
 
 def test_no_action_once_the_budget_is_spent() -> None:
-    from tssbqs_pbt.explore import _run
-    from tssbqs_pbt.explore_moves import candidates
+    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.explore_moves import candidates
 
     after = _run(_machine_class(), ({"client": 0, "write": True},))
     scope = Scope(clients=1, operations=1)

@@ -18,7 +18,7 @@ from tssbqs_pbt.protocols import (
     parse_design,
 )
 
-from tssbqs_pbt.explore import Scope, explore
+from tssbqs_pbt.engine.explore import Scope, explore
 
 pytestmark = pytest.mark.search
 

@@ -12,11 +12,11 @@ from foreign_protocols import PairRegister
 from scripted import Script
 from tssbqs_pbt.protocols import ProtocolSpec
 
+from tssbqs_pbt.engine.machine import PropertyViolated, SearchSetup, Tactic, make_machine
+from tssbqs_pbt.engine.partition import B_MODES
+from tssbqs_pbt.engine.search import Budget, search
 from tssbqs_pbt.kernel import SystemConfig, replay, server
-from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
-from tssbqs_pbt.partition import B_MODES
 from tssbqs_pbt.properties import check_consistency
-from tssbqs_pbt.search import Budget, search
 
 pytestmark = pytest.mark.search
 

@@ -17,8 +17,8 @@ from tssbqs_pbt.strategies.synthesis import (
     synthesisable,
 )
 
+from tssbqs_pbt.engine.machine import PropertyViolated, SearchSetup, Tactic, make_machine
 from tssbqs_pbt.kernel import read, server
-from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
 
 HONEST = NETWORK_MODES.index("honest")  # the network draws of the LAG machine's operations
 KEEP = NETWORK_MODES.index("keep")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from tssbqs_pbt.protocols import DesignProtocol, parse_design
 
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Budget, search
 from tssbqs_pbt.kernel import Deliver, Settle, Settled
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Budget, search
 
 pytestmark = pytest.mark.search
 

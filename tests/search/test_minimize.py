@@ -1,5 +1,5 @@
-"""The trace pass (:func:`tssbqs_pbt.minimize.minimize_trace`): shorter, still failing, a real
-kernel trace, deterministic; and ``search`` runs it after Hypothesis's shrinking."""
+"""The trace pass (:func:`tssbqs_pbt.engine.minimize.minimize_trace`): shorter, still
+failing, a real kernel trace, deterministic; and ``search`` runs it after Hypothesis's shrinking."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from scenario import Attack
 from toy_protocols import RaisingRegister
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
+from tssbqs_pbt.engine.minimize import minimize_trace
+from tssbqs_pbt.engine.search import Budget, replay_counterexample, search
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import (
     Deliver,
@@ -28,9 +30,7 @@ from tssbqs_pbt.kernel import (
     step,
     write,
 )
-from tssbqs_pbt.minimize import minimize_trace
 from tssbqs_pbt.properties import Property, check_all
-from tssbqs_pbt.search import Budget, replay_counterexample, search
 
 
 def _hand_written(design: Design, script: Callable[[Attack], None], byzantine: int = 4) -> Attack:
@@ -186,7 +186,7 @@ def test_search_runs_the_trace_pass_after_hypothesis(tmp_path: Path) -> None:
 def test_a_trace_pass_that_cannot_rerun_the_trace_keeps_hypothesis_s_counterexample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tssbqs_pbt.search as search_module
+    import tssbqs_pbt.engine.search as search_module
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise InvalidArgument("the trace does not show P2 when replayed")

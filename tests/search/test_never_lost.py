@@ -16,9 +16,9 @@ import attrs
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
-import tssbqs_pbt.machine as machine_module
+import tssbqs_pbt.engine.machine as machine_module
+from tssbqs_pbt.engine.search import Budget, replay_counterexample, search
 from tssbqs_pbt.properties.verdict import Status
-from tssbqs_pbt.search import Budget, replay_counterexample, search
 
 pytestmark = pytest.mark.search
 

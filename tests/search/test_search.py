@@ -17,14 +17,14 @@ import attrs
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol, family_c, family_j
 
-from tssbqs_pbt.errors import ReplayError, TraceFormatError
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import (
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import (
     Budget,
     replay_counterexample,
     search,
     transplant_counterexample,
 )
+from tssbqs_pbt.errors import ReplayError, TraceFormatError
 
 pytestmark = pytest.mark.search
 EXAMPLES = int(os.environ.get("TSSBQS_PBT_SEARCH_EXAMPLES", "300"))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
+from tssbqs_pbt.engine.search import Budget, replay_counterexample, search
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.search import Budget, replay_counterexample, search
 
 
 def _delegates_one() -> tuple[DesignProtocol, Design]:

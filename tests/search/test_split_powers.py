@@ -15,9 +15,9 @@ from tssbqs_pbt.protocols.messages import INITIAL, Report, SignRead, SignWriteRe
 from tssbqs_pbt.strategies.evidence import composed
 from tssbqs_pbt.strategies.synthesis import build
 
+from tssbqs_pbt.engine.machine import PropertyViolated, SearchSetup, Tactic, make_machine
+from tssbqs_pbt.engine.partition import B_MODES
 from tssbqs_pbt.kernel import ByzantineSend, Deliver, NodeSigned, Sent, server
-from tssbqs_pbt.machine import PropertyViolated, SearchSetup, Tactic, make_machine
-from tssbqs_pbt.partition import B_MODES
 
 HONEST, SILENT, RESTART = (B_MODES.index(m) for m in ("honest", "silent", "restart"))
 WIDEST = 1  # the cut's size draw: index 1 is "as many as leave a quorum reachable" (n - q)

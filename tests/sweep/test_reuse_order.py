@@ -12,8 +12,8 @@ from pathlib import Path
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, DesignProtocol
 from tssbqs_pbt.protocols.options import Delegates, Design
 
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Budget, search
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Budget, search
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 from tssbqs_pbt.sweep.work import Task, run_combination

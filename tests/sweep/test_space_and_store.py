@@ -10,9 +10,9 @@ import pytest
 from tssbqs_pbt.protocols import family_c, family_j
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, SignGuard
 
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.families import (
     compare_with_published,
     describe_family,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tssbqs_pbt.explore import Scope
-from tssbqs_pbt.search import Budget, replay_counterexample
+from tssbqs_pbt.engine.explore import Scope
+from tssbqs_pbt.engine.search import Budget, replay_counterexample
 from tssbqs_pbt.sweep import space
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.exploring import certified
@@ -119,3 +119,21 @@ def test_bad_explore_flags_exit_2(tmp_path: Path, args: list[str], message: str)
                           timeout=120)
     assert done.returncode == 2 and message in done.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_crashed_exploration_leaves_the_line_valid_and_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tssbqs_pbt.sweep import exploring
+    from tssbqs_pbt.sweep.render import explored_text
+    from tssbqs_pbt.sweep.work import CombinationResult
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("explorer crashed")
+
+    monkeypatch.setattr(exploring, "explore", boom)
+    design = _spec((3,), 1).designs()[0]
+    before = CombinationResult(0, design, "valid", Budget(1), 5, examples=1)
+    after = exploring.explore_combination(exploring.ExploreTask(before, SMALL, str(tmp_path)))
+    assert after.verdict == "valid" and not certified(after)
+    assert after.explored is not None and "explorer crashed" in after.explored["error"]
+    assert explored_text(after) == "exploration failed: RuntimeError: explorer crashed"

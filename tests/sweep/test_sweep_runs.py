@@ -18,7 +18,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from tssbqs_pbt.search import Budget, replay_counterexample
+from tssbqs_pbt.engine.search import Budget, replay_counterexample
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
 from tssbqs_pbt.sweep.space import SweepSpec, parse_pins

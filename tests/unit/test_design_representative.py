@@ -6,7 +6,7 @@ import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 from tssbqs_pbt.protocols.options import ReadGuard, ReadShape
 
-from tssbqs_pbt.search import Budget, search
+from tssbqs_pbt.engine.search import Budget, search
 
 
 def _trace_without_name(design: Design, seed: int) -> tuple[int, int, str | None]:

@@ -11,7 +11,7 @@ import pytest
 
 from tssbqs_pbt.cli import _build_parser as build_parser
 from tssbqs_pbt.cli import scope_arguments
-from tssbqs_pbt.explore import Scope
+from tssbqs_pbt.engine.explore import Scope
 
 FLAGS = {"operations": "--operations", "clients": "--clients", "max_cut": "--max-cut",
          "modes": "--modes", "actions": "--actions", "powers": "--powers",

@@ -23,6 +23,7 @@ from toy_protocols import RaisingRegister
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
 from tssbqs_pbt.crypto import PartialSignature, Signature
+from tssbqs_pbt.engine.search import Budget, Counterexample, search
 from tssbqs_pbt.errors import ProtocolFault
 from tssbqs_pbt.kernel import (
     ByzantineSend,
@@ -59,7 +60,6 @@ from tssbqs_pbt.report import (
     write_report,
 )
 from tssbqs_pbt.report.timeline import Kind
-from tssbqs_pbt.search import Budget, Counterexample, search
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"

@@ -21,8 +21,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, ProgressColumn, Task
 from rich.text import Text
 
+from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.explore import Scope
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.render import (
     Findings,

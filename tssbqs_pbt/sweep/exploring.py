@@ -16,24 +16,27 @@ leaves the line valid with the reason under ``"explored"`` (never a certificate)
 from __future__ import annotations
 
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from tssbqs_pbt.errors import TssbqsError
-from tssbqs_pbt.explore import ExploreResult, Scope, explore
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.protocols.design_protocol import DesignProtocol
-from tssbqs_pbt.report import write_report
-from tssbqs_pbt.search import (
+from tssbqs_pbt.engine.explore import ExploreResult, Scope, explore
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import (
     counterexample_of,
     replay_counterexample,
     save_counterexample,
     trace_pass,
 )
-from tssbqs_pbt.sweep.work import CombinationResult, counterexample_dir, relative_files
+from tssbqs_pbt.protocols.design_protocol import DesignProtocol
+from tssbqs_pbt.report import write_report
+from tssbqs_pbt.sweep.work import (
+    CombinationResult,
+    counterexample_dir,
+    crash_detail,
+    relative_files,
+)
 
 __all__ = ["ExploreTask", "certified", "explore_combination"]
 
@@ -60,11 +63,8 @@ def explore_combination(task: ExploreTask) -> CombinationResult:
     try:
         return _explore(task, started)
     except Exception as exc:  # a crash of one combination must not end the sweep
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        if not isinstance(exc, TssbqsError):
-            detail += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
         return attrs.evolve(before, explored={"scope": task.scope.describe(), "exhausted": False,
-                                              "error": detail},
+                                              "error": crash_detail(exc)},
                             elapsed_s=before.elapsed_s + time.perf_counter() - started)
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 from hypothesis.database import ExampleDatabase
 
-from tssbqs_pbt.machine import Tactic
+from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.protocols.options import Design
 from tssbqs_pbt.sweep.space import feature_distance, features
 

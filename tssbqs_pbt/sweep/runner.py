@@ -33,9 +33,9 @@ from typing import Any
 
 import attrs
 
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.executors import Executor, make_executor
 from tssbqs_pbt.sweep.exploring import ExploreTask, explore_combination
 from tssbqs_pbt.sweep.library import Library, LibraryEntry

@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
+from tssbqs_pbt.engine.explore import Scope
+from tssbqs_pbt.engine.search import BUDGETS, Budget
 from tssbqs_pbt.errors import InvalidArgument
-from tssbqs_pbt.explore import Scope
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, parse_option
-from tssbqs_pbt.search import BUDGETS, Budget
 from tssbqs_pbt.validation import int_at_least
 
 __all__ = ["SWEEP_SCOPE", "SweepSpec", "combination_key", "distance", "feature_distance",

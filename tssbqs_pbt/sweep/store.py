@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument, TraceFormatError, TssbqsError
 from tssbqs_pbt.kernel.jsonfile import parse_json, read_json
-from tssbqs_pbt.machine import Tactic
 from tssbqs_pbt.protocols.options import OPTION_TYPES, parse_design
-from tssbqs_pbt.search import Budget
 from tssbqs_pbt.sweep.space import SweepSpec
 from tssbqs_pbt.sweep.work import CombinationResult
 

@@ -38,11 +38,8 @@ from hypothesis.database import (
     choices_from_bytes,
 )
 
-from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
-from tssbqs_pbt.machine import Tactic
-from tssbqs_pbt.protocols.design_protocol import DesignProtocol
-from tssbqs_pbt.protocols.options import Design
-from tssbqs_pbt.search import (
+from tssbqs_pbt.engine.machine import Tactic
+from tssbqs_pbt.engine.search import (
     COUNTEREXAMPLE_FORMAT,
     Budget,
     Counterexample,
@@ -51,10 +48,14 @@ from tssbqs_pbt.search import (
     search,
     transplant_counterexample,
 )
+from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.protocols.design_protocol import DesignProtocol
+from tssbqs_pbt.protocols.options import Design
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
-__all__ = ["ITSELF", "CombinationResult", "Task", "counterexample_dir", "open_example_db",
+__all__ = ["ITSELF", "CombinationResult", "Task", "counterexample_dir", "crash_detail",
+           "open_example_db",
            "relative_files", "remember",
            "run_combination", "usable_choices"]
 
@@ -180,11 +181,18 @@ def run_combination(task: Task) -> CombinationResult:
     try:
         return _run(task, started)
     except Exception as exc:  # a crash of one combination must not end the sweep
-        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        if not isinstance(exc, TssbqsError):
-            detail += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
         return CombinationResult(task.index, task.design, "error", task.budget, task.seed,
-                                 elapsed_s=time.perf_counter() - started, error=detail)
+                                 elapsed_s=time.perf_counter() - started,
+                                 error=crash_detail(exc))
+
+
+def crash_detail(exc: Exception) -> str:
+    """What a crash of one combination records: the error, and for an error that is not the
+    framework's own, where it happened (the last three frames)."""
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if not isinstance(exc, TssbqsError):
+        detail += "\n" + "".join(traceback.format_tb(exc.__traceback__)[-3:])
+    return detail
 
 
 def _run(task: Task, started: float) -> CombinationResult:
@@ -278,8 +286,8 @@ def _transplant(task: Task, protocol: DesignProtocol, out: Path, stem: Path,
 
 def save_reused(found: Counterexample, stem: Path) -> Path:
     """Save a counterexample found by replaying a known schedule: the replay file of
-    :func:`~tssbqs_pbt.search.save_counterexample`, gzip-compressed (such traces are not shrunk
-    and are most of a sweep's files: compressed, a twentieth of the bytes), as
+    :func:`~tssbqs_pbt.search.save_counterexample`, gzip-compressed (such traces are not
+    shrunk and are most of a sweep's files: compressed, a twentieth of the bytes), as
     ``<stem>-<property>.json.gz``, atomically, with no report (``tssbqs-pbt render`` writes it
     on demand)."""
     data = found.trace.to_document()

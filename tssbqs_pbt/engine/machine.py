@@ -47,8 +47,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.engine.exchanges import NetworkMixin
+from tssbqs_pbt.engine.partition import PartitionRules
 from tssbqs_pbt.errors import InvalidAction, ProtocolFault
-from tssbqs_pbt.exchanges import NetworkMixin
 from tssbqs_pbt.kernel import (
     ByzantineSend,
     Deliver,
@@ -62,7 +63,6 @@ from tssbqs_pbt.kernel import (
     step,
     write,
 )
-from tssbqs_pbt.partition import PartitionRules
 from tssbqs_pbt.properties import (
     ConfidentialityScan,
     Property,
@@ -192,7 +192,7 @@ def _machine_class(tactic: Tactic) -> type[RuleBasedStateMachine]:
                     self._settle_with_b()
 
         # -- clients -------------------------------------------------------------------------
-        if not split:  # (SPLIT has its own: tssbqs_pbt.partition)
+        if not split:  # (SPLIT has its own: tssbqs_pbt.engine.partition)
 
             @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
             @rule(data=st.data())

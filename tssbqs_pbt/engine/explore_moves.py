@@ -1,6 +1,6 @@
 """The explorer's moves: every choice the SPLIT machine's rules offer from a state, as draws.
 
-A move is one call of one of the SPLIT rules (:class:`tssbqs_pbt.partition.PartitionRules`)
+A move is one call of one of the SPLIT rules (:class:`tssbqs_pbt.engine.partition.PartitionRules`)
 with every draw given by label; this module only lists the draws a scope allows, runs them on
 a machine, and says what a state is (its fingerprint).  There is no adversary here of its own:
 the candidates of a synthesised message are the rule's own pools, in the rule's own order.
@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tssbqs_pbt.partition import B_MODES, _about_first, cut_sizes
+from tssbqs_pbt.engine.partition import B_MODES, _about_first, cut_sizes
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.synthesis import (
     build,

@@ -1,0 +1,285 @@
+"""A bounded-exhaustive explorer: every adversary schedule within a :class:`Scope`, breadth first.
+
+Random search finds shallow attacks fast; its "valid" means only that the runs it drew found
+nothing.  The explorer enumerates, in breadth-first order, every sequence of the adversary's
+*strategic* moves within a scope — which client starts which operation, which correct servers
+the network cuts off during it, what each Byzantine server does, and between operations the
+adversary's own actions (release what the network held, synthesise a request, answer a client
+as its delegate, give back a kept message) — and settles everything else canonically
+(deliveries oldest first), as Twins enumerates partitions per round rather than message
+orders.  A move is one call of one of the SPLIT rule machine's own rules with its draws given
+(:class:`Moves`, :mod:`tssbqs_pbt.engine.explore_moves`): there is one definition of what the
+adversary can do, the one the random search uses.
+
+World states are deduplicated by a fingerprint (every node's state, what is in flight and held,
+the adversary's pooled knowledge and emulated states, the cut, the client-visible history), so a
+state reached twice (with no less budget left) is expanded once.  P1 and P3 are checked after
+every move; at every new state the run is also ended the way a search ends it (a read while the
+network is still cut, then a fair drain, a final read) and P2, P1, P3 judged.  The first
+violation in breadth-first order is the shortest within the scope (fewest moves); with none,
+the result is a certificate: the scope, states, transitions, depth reached, the reductions
+used, and whether the scope was exhausted or a bound cut it short.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.engine.explore_moves import ACTIONS, Move, candidates, clone, fingerprint, play
+from tssbqs_pbt.engine.machine import (
+    FaultFound,
+    PropertyViolated,
+    SearchSetup,
+    Tactic,
+    make_machine,
+)
+from tssbqs_pbt.engine.partition import B_MODES
+from tssbqs_pbt.errors import InvalidArgument
+from tssbqs_pbt.kernel import SystemConfig
+from tssbqs_pbt.properties import Property
+from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
+from tssbqs_pbt.wording import plural
+
+__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore"]
+
+_MODES = frozenset(B_MODES)
+_PROPERTIES = {"P1": Property.CONSISTENCY, "P2": Property.AVAILABILITY,
+               "P3": Property.CONFIDENTIALITY}
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _positive(instance: object, attribute: Any, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgument(f"Scope({attribute.name}={value!r}): must be a whole number >= 1")
+
+
+def _count(instance: object, attribute: Any, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 0):
+        raise InvalidArgument(f"Scope({attribute.name}={value!r}): must be a whole number >= 0"
+                              + (" or None" if attribute.name != "actions" else ""))
+
+
+def _one_of(allowed: tuple[str, ...], empty: bool = False) -> Any:
+    def check(instance: object, attribute: Any, value: tuple[str, ...]) -> None:
+        bad = [m for m in value if m not in allowed]
+        if bad or (not value and not empty):
+            raise InvalidArgument(f"Scope({attribute.name}={value!r}): each must be one of "
+                                  f"{', '.join(allowed)}" + ("" if empty else " (at least one)"))
+    return check
+
+
+def _targets(instance: object, attribute: Any, value: str) -> None:
+    if value not in ("all", "each"):
+        raise InvalidArgument(f"Scope(targets={value!r}): must be 'all' (every correct server "
+                              "at once) or 'each' (that, or any one correct server)")
+
+
+@attrs.frozen
+class Scope:
+    """The bounds of one exploration.
+
+    - ``operations``: client operations in a schedule; ``clients``: how many clients may act.
+    - ``max_cut``: at most this many correct servers cut off at once (None: any number);
+      ``blocking_cuts``: also cuts that leave fewer than q servers reachable (by default a
+      cut holds at most max(1, n - q) correct servers).
+    - ``modes``: what a Byzantine server may do during an operation; with ``keep`` it keeps
+      every message of one of the first ``keep_kinds`` kinds it has seen (those carrying
+      data first; None: any kind).
+    - ``actions``: how many adversary actions besides operations a schedule holds, of the
+      kinds in ``powers``: ``release`` what the network held for one server, ``answer`` a
+      client as its delegate, ``give_back`` a kept message, ``synthesise`` a request.
+    - ``interventions``: what the adversary may do in all (None: no bound): each new cut
+      (healing is free), each Byzantine server not honest during an operation, each action.
+    - A synthesised message takes its first field (its datum, else its request) among the
+      first ``width`` candidates of the rule's pool and, for a datum, those B made up; every
+      other field among the first ``field_width``.  ``targets``: it goes to every correct
+      server at once (``all``) or also to any single one (``each``).
+    - ``properties``: the properties judged (a violation of another does not stop it);
+      ``symmetry``: use the symmetries the protocol declares.
+    - ``max_states`` and ``seconds``: bounds that cut the exploration short (the certificate
+      then says it is not exhausted)."""
+
+    operations: int = attrs.field(default=2, validator=_positive)
+    clients: int = attrs.field(default=2, validator=_positive)
+    max_cut: int | None = attrs.field(default=None, validator=_count)
+    blocking_cuts: bool = False
+    modes: tuple[str, ...] = attrs.field(default=("honest", "silent", "restart", "keep"),
+                                         converter=_strings, validator=_one_of(B_MODES))
+    keep_kinds: int | None = attrs.field(default=2, validator=_count)
+    actions: int = attrs.field(default=1, validator=_count)
+    interventions: int | None = attrs.field(default=2, validator=_count)
+    powers: tuple[str, ...] = attrs.field(default=ACTIONS, converter=_strings,
+                                          validator=_one_of(ACTIONS, empty=True))
+    width: int = attrs.field(default=2, validator=_positive)
+    field_width: int = attrs.field(default=1, validator=_positive)
+    targets: str = attrs.field(default="all", validator=_targets)
+    properties: tuple[str, ...] = attrs.field(default=("P1", "P2", "P3"), converter=_strings,
+                                              validator=_one_of(tuple(_PROPERTIES)))
+    symmetry: bool = True
+    max_states: int = attrs.field(default=20_000, validator=_positive)
+    seconds: float | None = None
+
+    def describe(self) -> str:
+        cut = "any" if self.max_cut is None else f"at most {self.max_cut}"
+        modes = "/".join(self.modes)
+        if "keep" in self.modes and self.keep_kinds is not None:
+            modes += f" ({self.keep_kinds} kinds kept)"
+        reach = "" if self.blocking_cuts else " leaving a quorum reachable"
+        text = (f"{plural(self.operations, 'operation')} by {plural(self.clients, 'client')}, "
+                f"cuts of {cut} "
+                f"correct servers{reach}, Byzantine modes {modes}")
+        if self.actions and self.powers:
+            text += (f", {self.actions} adversary action{'s' if self.actions > 1 else ''} "
+                     f"({'/'.join(self.powers)}; width {self.width}/{self.field_width}, "
+                     f"to {self.targets})")
+        if self.interventions is not None:
+            text += f", at most {self.interventions} interventions"
+        if set(self.properties) != set(_PROPERTIES):
+            text += f", judging {'/'.join(self.properties)}"
+        return text
+
+
+@attrs.frozen
+class Certificate:
+    """What an exploration covered: states, transitions (moves run), the depth reached, the
+    reductions used, and whether the whole scope was explored."""
+
+    scope: Scope
+    states: int
+    transitions: int
+    depth: int
+    exhausted: bool
+    elapsed_s: float
+    reductions: tuple[str, ...] = ("state fingerprints",)  # (see REDUCTIONS)
+    cut_by: str | None = None  # the bound that stopped it ("max_states", "seconds")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scope": self.scope.describe(), "states": self.states,
+                "transitions": self.transitions, "depth": self.depth,
+                "exhausted": self.exhausted, "reductions": list(self.reductions),
+                "cut_by": self.cut_by, "elapsed_s": round(self.elapsed_s, 2)}
+
+
+@attrs.frozen
+class ExploreResult:
+    certificate: Certificate
+    failure: AssertionError | None = None  # the first violation in breadth-first order
+    moves: tuple[Mapping[str, Any], ...] = ()  # the schedule that led to it (its draws)
+    described: tuple[str, ...] = ()  # each move in words
+
+
+class Moves:
+    """The draws of one move, by label (a stand-in for Hypothesis's ``data``): the machine's
+    own rules run with exactly these choices; a draw not given takes its simplest value."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = dict(values)
+
+    def draw(self, strategy: Any, label: str | None = None) -> Any:
+        if label in self.values:
+            return self.values[label]
+        return False if "write" in (label or "") or label == "new cut" else 0
+
+
+def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None = None, *,
+            declarations: Mapping[type, MessageDecl] | None = None,
+            scheme: ThresholdScheme | None = None) -> ExploreResult:
+    """Explore every schedule of ``scope`` breadth first; return the first violation (the
+    shortest within the scope) or a certificate of what was covered."""
+    scope = scope or Scope()
+    if declarations is None:
+        declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol
+                                    ).declarations(protocol)
+    setup = SearchSetup(protocol, config, declarations, scheme=scheme,
+                        signed_value=getattr(protocol, "signed_value", None),
+                        tactic=Tactic.SPLIT, max_ops=scope.operations,
+                        properties=frozenset(_PROPERTIES[p] for p in scope.properties))
+    machine_class = make_machine(setup)
+    reductions = _reductions(protocol, scope)
+    started = time.perf_counter()
+    seen: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    transitions = depth = 0
+
+    def certificate(exhausted: bool, cut_by: str | None = None) -> Certificate:
+        return Certificate(scope, len(seen), transitions, depth, exhausted,
+                           time.perf_counter() - started, reductions, cut_by)
+
+    try:
+        root = _start(machine_class)  # (a violation before any move: the configuration)
+    except (PropertyViolated, FaultFound) as failure:
+        return ExploreResult(certificate(False, "violation"), failure, ())
+    # the frontier: (schedule, machine after it, adversary actions and interventions used)
+    frontier: list[tuple[tuple[Move, ...], Any, int, int]] = [((), root, 0, 0)]
+    budget = scope.interventions
+    for level in range(1, scope.operations + scope.actions + 1):
+        following: list[tuple[tuple[Move, ...], Any, int, int]] = []
+        for path, parent, used, spent in frontier:
+            left = None if budget is None else budget - spent
+            for move, cost in candidates(parent, scope, scope.actions - used, left):
+                if len(seen) >= scope.max_states:
+                    return ExploreResult(certificate(False, "max_states"))
+                if scope.seconds is not None and \
+                        time.perf_counter() - started > scope.seconds:
+                    return ExploreResult(certificate(False, "seconds"))
+                transitions += 1
+                schedule = (*path, move)
+                acted = used + (move["rule"] != "invoke")
+                machine = clone(parent)
+                try:
+                    play(machine, move, Moves)
+                    key = fingerprint(machine)
+                    budgets = seen.setdefault(key, [])
+                    # (reached before with no more actions and interventions spent: all it
+                    # can do from here was explored from there)
+                    if any(a <= acted and c <= spent + cost for a, c in budgets):
+                        continue
+                    budgets.append((acted, spent + cost))
+                    depth = level
+                    following.append((schedule, clone(machine), acted, spent + cost))
+                    machine.teardown()
+                except (PropertyViolated, FaultFound) as failure:
+                    depth = level
+                    return ExploreResult(certificate(False, "violation"), failure, schedule,
+                                         tuple(machine.described))
+        frontier = following
+        if not frontier:
+            break
+    return ExploreResult(certificate(True))
+
+
+def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
+    """What makes schedules coincide, each sound: the same state (fingerprint) reached
+    again with no less budget left; a "new" cut equal to the current one (the same move as
+    keeping it); synthesised messages built twice by different draws; and, only for a
+    protocol that declares it, clients that never acted being interchangeable."""
+    out = ["state fingerprints", "budget dominance", "repeated cuts"]
+    if scope.actions and "synthesise" in scope.powers:
+        out.append("duplicate syntheses")
+    if scope.symmetry and getattr(protocol, "symmetric_clients", False):
+        out.append("client symmetry")
+    return tuple(out)
+
+
+def _start(machine_class: Any) -> Any:
+    machine = machine_class()
+    machine.start(warmup=0, data=Moves({}))
+    machine.described = []
+    machine.safe()
+    return machine
+
+
+def _run(machine_class: Any, schedule: tuple[Move, ...]) -> Any:
+    """A fresh machine with ``schedule``'s moves played (P1 and P3 checked after each)."""
+    machine = _start(machine_class)
+    for move in schedule:
+        play(machine, move, Moves)
+    return machine
