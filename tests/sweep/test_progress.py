@@ -104,3 +104,26 @@ def test_the_explore_stage_counts_survivors_explored() -> None:
                  "explore (48 survivors)", (12, 48))
     line = progress_line(p, 1_000.0, 5.0)
     assert "explore: 12/48" in line and "ETA" not in line and len(line) <= 80
+
+
+def test_the_matrix_fits_80_columns_with_five_digit_counts() -> None:
+    """Nothing of the matrix is cut ("17…") on an 80-column console."""
+    from pathlib import Path
+    from unittest import mock
+
+    from rich.console import Console
+
+    from tssbqs_pbt.sweep import render
+    from tssbqs_pbt.sweep.render import matrix_table
+    from tssbqs_pbt.sweep.runner import SweepOutcome
+    from tssbqs_pbt.sweep.space import SweepSpec
+
+    outcome = SweepOutcome(SweepSpec(), Path("x"), (), 27_648, False, 1.0, 0, "pool", 2)
+    rows = [(4, 4, 17_280, 12_345, 12_345, 17_280, 17_280, 17_280, 17_280, 17_280, 17_280,
+             17_280, 17_280, 17_280, 17_280)]
+    console = Console(width=80, record=True, force_terminal=False)
+    with mock.patch.object(render, "matrix_rows", return_value=rows):
+        console.print(matrix_table(outcome))
+    text = console.export_text()
+    assert "…" not in text and "17280" in text and "12345" in text, text
+    assert max(len(line) for line in text.splitlines()) <= 80

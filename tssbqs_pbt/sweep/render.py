@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -104,14 +105,23 @@ def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
     return rows
 
 
+#: the terminal's matrix: short headers, no "by ..." columns (report.md has them), so that it
+#: fits 80 columns with five-digit counts; (header, index in a matrix row)
+_TERMINAL = (("q", 0), ("t", 1), ("designs", 2), ("valid", 3), ("cert.", 4), ("invalid", 5),
+             ("P1", 6), ("P2", 7), ("P3", 8), ("fault", 9), ("error", 13), ("left", 14))
+
+
 def matrix_table(outcome: SweepOutcome) -> Table:
-    """One row per (q, t): how many combinations are valid, broken (by property), unfinished."""
+    """One row per (q, t): how many combinations are valid, certified, broken (by property),
+    unfinished; never wider than 80 columns (how each was broken is in report.md)."""
     table = Table(title=f"Validity matrix, n={outcome.spec.n} f={outcome.spec.f} "
-                  f"({plural(outcome.spec.budget.examples, 'example')} per combination)")
-    for column in _COLUMNS:
-        table.add_column(column, justify="right")
+                  f"({plural(outcome.spec.budget.examples, 'example')} per combination)",
+                  box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  collapse_padding=True)
+    for header, _ in _TERMINAL:
+        table.add_column(header, justify="right", no_wrap=True)
     for row in matrix_rows(outcome):
-        cells = [str(v) for v in row]
+        cells = [str(row[i]) for _, i in _TERMINAL]
         if row[3]:
             cells[3] = f"[green]{row[3]}[/]"
         table.add_row(*cells)
