@@ -98,6 +98,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="operations in an explored schedule (default 2)")
     sweep.add_argument("--explore-clients", type=int, default=None, metavar="N",
                        help="clients that may act in an explored schedule (default 1)")
+    sweep.add_argument("--explore-interventions", type=int, default=None, metavar="N",
+                       help="adversary interventions in an explored schedule: cuts, Byzantine "
+                       "servers not honest during an operation, actions (default 2)")
     sweep.add_argument("--explore-max-states", type=int, default=None, metavar="N",
                        help="distinct states explored per survivor before its certificate says "
                        "'not exhausted' (default 20000; a count, so a certificate is the same "
@@ -155,13 +158,17 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="adversary actions besides operations in a schedule: releasing "
                          "held messages, answering a client as its delegate, giving back a "
                          "kept message, synthesising a request (default 1)")
+    explore.add_argument("--interventions", type=int, default=None,
+                         help="what the adversary may do in all: each new cut, each Byzantine "
+                         "server not honest during an operation, each action counts one "
+                         "(default 3)")
     explore.add_argument("--powers", default=None,
                          help="which kinds of action (default release,answer,give_back,"
                          "synthesise)")
     explore.add_argument("--properties", default=None,
                          help="the properties judged (default P1,P2,P3)")
     explore.add_argument("--max-states", type=int, default=None,
-                         help="stop after this many distinct states (default 20000)")
+                         help="stop after this many distinct states (default 40000)")
     explore.add_argument("--seconds", type=float, default=None,
                          help="stop after this long (default: no time bound)")
     explore.add_argument("--out", default="tssbqs-report",
@@ -342,7 +349,8 @@ def _search(args: argparse.Namespace) -> int:
 def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The Scope bounds given on the command line (the others keep Scope's defaults)."""
     given: dict[str, Any] = {}
-    for name in ("operations", "clients", "max_cut", "actions", "max_states", "seconds"):
+    for name in ("operations", "clients", "max_cut", "actions", "interventions", "max_states",
+                 "seconds"):
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     for name in ("modes", "powers", "properties"):

@@ -14,7 +14,7 @@ from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import SystemConfig
 
 pytestmark = pytest.mark.search
-ONE_CLIENT = Scope(clients=1)
+ONE_CLIENT = Scope(clients=1, interventions=2)  # (the sweep's scope: quick)
 
 
 def pair(q: int) -> tuple[PairRegister, SystemConfig]:
@@ -89,10 +89,10 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
                                "--clients", "1", "--out", str(tmp_path)],
                               capture_output=True, text=True, timeout=300)
 
-    clean = run("--protocol", "family-c")
+    clean = run("--protocol", "family-c", "--interventions", "2")
     assert clean.returncode == 0, clean.stderr
     assert "no violation within the scope: exhausted" in clean.stdout
-    assert "1870 states" in clean.stdout  # (the default scope with one client)
+    assert "1870 states" in clean.stdout  # (one client, two interventions)
     broken = run("--design", "n=4 f=1 q=2 t=2")
     assert broken.returncode == 1, broken.stderr
     assert "the shortest schedule within the scope: 2 moves" in broken.stdout

@@ -50,6 +50,11 @@ ATTACKS = [
     pytest.param(c_with(t=3, ts_source="SERVER_LOCAL"), {4}, "P2", id="A7' SERVER_LOCAL t=3"),
     pytest.param(c_with(ack_mode="NONE"), {4}, "P1", id="A8 ACK_MODE=NONE"),
     pytest.param(c_with(read_guard="NONE"), {4}, "P3", id="A10 READ_GUARD=NONE P3"),
+    # (A10 and A11 take three interventions: a cut during a write, B silent during the next
+    # operation so that it waits, then a request B builds for an older datum)
+    pytest.param(c_with(read_guard="NONE"), {4}, "P1", id="A10 READ_GUARD=NONE"),
+    pytest.param(c_with(read_guard="LOCAL"), {4}, "P1", id="A11 READ_GUARD=LOCAL t=2",
+                 marks=slow),
     pytest.param(c_with(read_shape="ONE_PHASE"), {4}, "P1", id="ONE_PHASE reads t=2"),
     pytest.param(c_with(store_form="UNSIGNED"), {4}, "P1", id="A12 STORE_FORM=UNSIGNED"),
     pytest.param(c_with(ts_source="QUORUM_MAX"), {4}, "P1", id="A13 QUORUM_MAX no dedup"),
@@ -107,33 +112,10 @@ def test_the_default_scope_breaks_what_one_seed_of_random_search_missed(options:
         result.certificate.to_json()
 
 
-# Attacks that need three interventions (a cut during a write, B silent during the next
-# operation so that it waits, then a request B builds): outside the default scope, which
-# allows two (three cost family C over 20,000 states); found with one client and three.
-THREE = Scope(clients=1, interventions=3)
-BEYOND = [
-    pytest.param(c_with(read_guard="NONE"), {4}, "P1", id="A10 READ_GUARD=NONE"),
-    pytest.param(c_with(read_guard="LOCAL"), {4}, "P1", id="A11 READ_GUARD=LOCAL t=2",
-                 marks=slow),
-]
-
-
-@pytest.mark.parametrize(("design", "byzantine", "prop"), BEYOND)
-def test_three_interventions_find_the_stale_read_attacks(design: Design, byzantine: set[int],
-                                                         prop: str) -> None:
-    scope = attrs.evolve(THREE, properties=(prop,))
-    result = explore(DesignProtocol(design), design.config(byzantine=byzantine), scope)
-    assert result.failure is not None and str(result.failure).startswith(prop)
-    assert [m["rule"] for m in result.moves] == ["invoke", "invoke", "synthesise"]
-    default = attrs.evolve(Scope(), properties=(prop,), max_states=200)
-    assert explore(DesignProtocol(design), design.config(byzantine=byzantine),
-                   default).failure is None, "(not within the default scope's first states)"
-
-
 @slow
-@pytest.mark.xfail(strict=True, reason="A9 needs three operations (a write B's store reaches "
-                   "one correct server only, then a read with that server cut off and B "
-                   "restarted) or two actions: outside every scope explored in under a minute")
+@pytest.mark.xfail(strict=True, reason="A9 needs a write B's store reaches one correct server "
+                   "only, then a read with that server cut off and B restarted: more than the "
+                   "default scope's three interventions (it exhausts 25,888 states, no violation)")
 def test_a9_piggyback_acknowledgements() -> None:
     design = c_with(ack_mode="PIGGYBACK")
     scope = Scope(properties=("P1",), max_states=5_000)  # (a count: the same on any machine)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tssbqs_pbt.engine.explore import Scope
@@ -109,9 +110,21 @@ def test_scope_round_trips_through_the_manifest() -> None:
         SweepSpec.from_json({**spec.to_json(), "explore": {"depth": 3}})
 
 
+def test_explore_flags_set_the_sweeps_scope() -> None:
+    from tssbqs_pbt.cli import _build_parser
+    from tssbqs_pbt.sweep.command import spec_from_args
+    from tssbqs_pbt.sweep.space import SWEEP_SCOPE
+
+    args = _build_parser().parse_args(["sweep", "--explore-interventions", "3",
+                                       "--explore-clients", "2"])
+    assert spec_from_args(args).explore == attrs.evolve(SWEEP_SCOPE, interventions=3, clients=2)
+    assert spec_from_args(_build_parser().parse_args(["sweep"])).explore == SWEEP_SCOPE
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--no-explore", "--explore-clients", "1"], "--no-explore with --explore-clients"),
     (["--explore-operations", "0"], "--explore-operations 0: use a whole number >= 1"),
+    (["--explore-interventions", "-1"], "--explore-interventions -1: use a whole number >= 0"),
 ])
 def test_bad_explore_flags_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     done = subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "sweep", "--out",

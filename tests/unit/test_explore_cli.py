@@ -14,7 +14,8 @@ from tssbqs_pbt.cli import scope_arguments
 from tssbqs_pbt.engine.explore import Scope
 
 FLAGS = {"operations": "--operations", "clients": "--clients", "max_cut": "--max-cut",
-         "modes": "--modes", "actions": "--actions", "powers": "--powers",
+         "modes": "--modes", "actions": "--actions", "interventions": "--interventions",
+         "powers": "--powers",
          "properties": "--properties", "max_states": "--max-states", "seconds": "--seconds"}
 
 

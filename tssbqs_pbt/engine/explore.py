@@ -116,7 +116,7 @@ class Scope:
                                          converter=_strings, validator=_one_of(B_MODES))
     keep_kinds: int | None = attrs.field(default=2, validator=_count)
     actions: int = attrs.field(default=1, validator=_count)
-    interventions: int | None = attrs.field(default=2, validator=_count)
+    interventions: int | None = attrs.field(default=3, validator=_count)
     powers: tuple[str, ...] = attrs.field(default=ACTIONS, converter=_strings,
                                           validator=_one_of(ACTIONS, empty=True))
     width: int = attrs.field(default=2, validator=_positive)
@@ -125,7 +125,7 @@ class Scope:
     properties: tuple[str, ...] = attrs.field(default=("P1", "P2", "P3"), converter=_strings,
                                               validator=_one_of(tuple(_PROPERTIES)))
     symmetry: bool = True
-    max_states: int = attrs.field(default=20_000, validator=_positive)
+    max_states: int = attrs.field(default=40_000, validator=_positive)
     seconds: float | None = None
 
     def describe(self) -> str:

@@ -108,6 +108,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 def _scope_from_args(args: argparse.Namespace) -> Scope | None:
     """The exploration scope the flags ask for (None with --no-explore)."""
     bounds = {"operations": args.explore_operations, "clients": args.explore_clients,
+              "interventions": args.explore_interventions,
               "max_states": args.explore_max_states}
     if args.no_explore:
         given = [f"--explore-{k.replace('_', '-')}" for k, v in bounds.items() if v is not None]
@@ -116,9 +117,10 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
                                   "drop one of them")
         return None
     for name, value in bounds.items():
-        if value is not None and value < 1:
+        least = 0 if name == "interventions" else 1
+        if value is not None and value < least:
             raise InvalidArgument(f"--explore-{name.replace('_', '-')} {value}: use a whole "
-                                  "number >= 1")
+                                  f"number >= {least}")
     return attrs.evolve(SWEEP_SCOPE, **{k: v for k, v in bounds.items() if v is not None})
 
 
@@ -317,6 +319,7 @@ def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
                  or args.shrink_runs is not None or args.no_explore
                  or args.explore_operations is not None or args.explore_clients is not None
                  or args.explore_max_states is not None
+                 or args.explore_interventions is not None
                  or args.window is not None or args.shrink_plateau is not None) else None)
     if given is not None and not given.same_search(spec):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
