@@ -42,6 +42,8 @@ LAYERS: dict[str, int] = {
     # the Hypothesis knobs (tssbqs_pbt/engine/); tssbqs_pbt.search and tssbqs_pbt.explore are
     # its public faces, re-exporting it
     "tssbqs_pbt.engine": 6,
+    "tssbqs_pbt.engine.machine_base": 6,  # what every tactic's rule machine shares
+    "tssbqs_pbt.engine.tactics": 6,  # one rule machine class per tactic
     "tssbqs_pbt.search": 6,
     "tssbqs_pbt.explore": 6,
     "tssbqs_pbt.sweep": 7,

@@ -16,7 +16,7 @@ import attrs
 import pytest
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
 
-import tssbqs_pbt.engine.machine as machine_module
+import tssbqs_pbt.engine.machine_base as machine_module  # (where the properties are checked)
 from tssbqs_pbt.engine.search import Budget, replay_counterexample, search
 from tssbqs_pbt.properties.verdict import Status
 

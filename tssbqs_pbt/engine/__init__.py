@@ -1,8 +1,9 @@
 """The engine: everything that searches for an attack.
 
 - :mod:`.machine` — the rule machine (Hypothesis ``RuleBasedStateMachine``) that drives a
-  protocol through the kernel under one tactic, with its network helpers (:mod:`.exchanges`)
-  and the SPLIT tactic's partitions and Byzantine modes (:mod:`.partition`);
+  protocol through the kernel under one tactic: one class per tactic (:mod:`.tactics`) on a
+  shared base (:mod:`.machine_base`), with its network helpers (:mod:`.exchanges`) and the
+  SPLIT tactic's partitions and Byzantine modes (:mod:`.partition`);
 - :mod:`.search` — random search over the tactics, shrinking, never losing a failure, saving
   and replaying counterexamples (public as :mod:`tssbqs_pbt.search`);
 - :mod:`.explore` and :mod:`.explore_moves` — the bounded-exhaustive explorer, whose moves are

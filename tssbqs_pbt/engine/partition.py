@@ -29,7 +29,7 @@ from hypothesis.stateful import precondition, rule
 from tssbqs_pbt.kernel import Deliver, OpId, Settle
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.draws import pick
-from tssbqs_pbt.strategies.synthesis import build, coherent_first, field_pools, synthesisable
+from tssbqs_pbt.strategies.synthesis import coherent_first, synthesisable
 
 __all__ = ["B_MODES", "PartitionRules", "cut_sizes"]
 
@@ -47,9 +47,10 @@ def cut_sizes(config: Any) -> list[int]:
 
 
 class PartitionRules:
-    """Rules and network of the SPLIT tactic (mixed into the rule machine, which provides
-    ``world``, ``adversary``, ``setup``, ``kept``, ``_step``, ``_b_send``, ``_invoke``,
-    ``_idle``, ``_ops``, ``_kinds``, ``_hand_over`` and ``_answers``)."""
+    """Rules and network of the SPLIT tactic (mixed into its rule machine,
+    :class:`~tssbqs_pbt.engine.tactics.SplitMachine`, which provides ``world``, ``adversary``,
+    ``setup``, ``kept``, ``_step``, ``_b_send``, ``_may_invoke``, ``_invoke_drawn``, ``_kinds``,
+    ``_hand_over``, ``_answers`` and ``_build_drawn``)."""
 
     world: Any
     adversary: Any
@@ -136,15 +137,12 @@ class PartitionRules:
         self._mark_held()
 
     # -- rules -------------------------------------------------------------------------------
-    @precondition(lambda self: self._idle() and self._ops() < self.setup.max_ops)
+    @precondition(lambda self: self._may_invoke())
     @rule(data=st.data())
     def invoke(self, data: st.DataObject) -> None:
         """A client starts an operation; the network may cut a new set of correct servers off;
         each Byzantine server picks its mode; the network runs."""
-        idle = self._idle()  # type: ignore[attr-defined]
-        who = data.draw(st.integers(0, len(idle) - 1), label="client")
-        is_write = data.draw(st.booleans(), label="write")
-        self._invoke(idle[who].index - 1, is_write=is_write)  # type: ignore[attr-defined]
+        self._invoke_drawn(data)  # type: ignore[attr-defined]
         if self.adversary is not None:
             if data.draw(st.booleans(), label="new cut"):
                 self._draw_cut(data, "cut off")
@@ -198,17 +196,13 @@ class PartitionRules:
         servers = adversary.servers
         adversary.sender = servers[data.draw(st.integers(0, len(servers) - 1), label="as")]
         kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
-        roles = dict(adversary.decls[kind].roles)
-        chosen: list[tuple[str, Any]] = []
-        for name, pool in field_pools(adversary, kind):
-            if roles[name] is FieldRole.COLLECTION:
-                pool = _about_first(adversary, [v for _, v in chosen], pool)
-            else:
-                pool = coherent_first(adversary, (v for _, v in chosen), pool)
-            if not pool:
-                return
-            chosen.append((name, pool[pick(data, len(pool), name)]))
-        message = build(adversary, kind, chosen)
+
+        def order(role: FieldRole, pool: tuple[Any, ...], chosen: list[Any]) -> tuple[Any, ...]:
+            if role is FieldRole.COLLECTION:
+                return _about_first(adversary, chosen, pool)
+            return coherent_first(adversary, chosen, pool)
+
+        message = self._build_drawn(data, kind, order)  # type: ignore[attr-defined]
         if message is None:
             return
         adversary.produced(message)
