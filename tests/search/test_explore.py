@@ -67,6 +67,7 @@ def test_a_configuration_that_fails_before_any_move() -> None:
                                  {"modes": ()}, {"max_states": True}, {"actions": -1},
                                  {"interventions": 1.5}, {"powers": ("fly",)},
                                  {"targets": "some"}, {"properties": ("P4",)},
+                                 {"which_clients": "all"},
                                  {"width": 0}, {"keep_kinds": -2}])
 def test_a_bad_scope_is_refused_by_name(bad: dict[str, object]) -> None:
     with pytest.raises(InvalidArgument, match=next(iter(bad))):
@@ -208,3 +209,27 @@ def test_clients_are_interchangeable_only_where_the_protocol_says_so() -> None:
     assert "client symmetry" in on.reductions and "client symmetry" not in off.reductions
     assert on.states * 2 == off.states and on.exhausted and off.exhausted
     assert "client symmetry" not in explore(*pair(3), scope).certificate.reductions
+
+
+def test_which_clients_any_lets_any_client_act_up_to_the_count() -> None:
+    # which client acts decides who serves it (delegates rotate with the client): with
+    # which_clients="any" the first operation may be any client's, the next ones only those of
+    # clients that acted while `clients` of them have
+    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.explore_moves import candidates
+
+    machine_class = _machine_class()
+    scope = Scope(clients=1, modes=("honest",), actions=0, max_cut=0)
+
+    def who(schedule: tuple[dict[str, object], ...], chosen: Scope) -> set[str]:
+        machine = _run(machine_class, schedule)
+        idle = machine._idle()
+        return {str(idle[m["client"]]) for m, _ in candidates(machine, chosen, 0, None)}
+
+    anyone = attrs.evolve(scope, which_clients="any")
+    assert who((), scope) == {"C1"}
+    assert who((), anyone) == {"C1", "C2", "C3"}
+    c2_wrote = ({"client": 1, "write": True},)
+    assert who(c2_wrote, anyone) == {"C2"}
+    assert who(c2_wrote, attrs.evolve(anyone, clients=2)) == {"C1", "C2", "C3"}
+    assert "by any 1 client" in anyone.describe()

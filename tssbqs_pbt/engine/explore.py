@@ -77,6 +77,12 @@ def _one_of(allowed: tuple[str, ...], empty: bool = False) -> Any:
     return check
 
 
+def _which_clients(instance: object, attribute: Any, value: str) -> None:
+    if value not in ("first", "any"):
+        raise InvalidArgument(f"Scope(which_clients={value!r}): must be 'first' (the clients "
+                              "C1..Ck act) or 'any' (any k of the configuration's clients)")
+
+
 def _targets(instance: object, attribute: Any, value: str) -> None:
     if value not in ("all", "each"):
         raise InvalidArgument(f"Scope(targets={value!r}): must be 'all' (every correct server "
@@ -87,7 +93,11 @@ def _targets(instance: object, attribute: Any, value: str) -> None:
 class Scope:
     """The bounds of one exploration.
 
-    - ``operations``: client operations in a schedule; ``clients``: how many clients may act.
+    - ``operations``: client operations in a schedule; ``clients``: how many clients may act,
+      either the first ones, C1..Ck (``which_clients="first"``), or any k of the
+      configuration's clients (``"any"``).  Which client acts decides, in protocols that pick
+      servers by the client (delegates that rotate with it), whether a Byzantine server
+      serves the operation.
     - ``max_cut``: at most this many correct servers cut off at once (None: any number);
       ``blocking_cuts``: also cuts that leave fewer than q servers reachable (by default a
       cut holds at most max(1, n - q) correct servers).
@@ -110,6 +120,7 @@ class Scope:
 
     operations: int = attrs.field(default=2, validator=_positive)
     clients: int = attrs.field(default=2, validator=_positive)
+    which_clients: str = attrs.field(default="first", validator=_which_clients)
     max_cut: int | None = attrs.field(default=None, validator=_count)
     blocking_cuts: bool = False
     modes: tuple[str, ...] = attrs.field(default=("honest", "silent", "restart", "keep"),
@@ -134,7 +145,10 @@ class Scope:
         if "keep" in self.modes and self.keep_kinds is not None:
             modes += f" ({self.keep_kinds} kinds kept)"
         reach = "" if self.blocking_cuts else " leaving a quorum reachable"
-        text = (f"{plural(self.operations, 'operation')} by {plural(self.clients, 'client')}, "
+        who = plural(self.clients, "client")
+        if self.which_clients == "any":
+            who = f"any {who}"
+        text = (f"{plural(self.operations, 'operation')} by {who}, "
                 f"cuts of {cut} "
                 f"correct servers{reach}, Byzantine modes {modes}")
         if self.actions and self.powers:

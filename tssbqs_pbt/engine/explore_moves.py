@@ -65,7 +65,11 @@ def _invokes(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
     move as keeping it: left out.)"""
     config = machine.setup.config
     idle = machine._idle()
-    clients = [i for i, c in enumerate(idle) if c.index <= scope.clients]
+    if scope.which_clients == "any":  # any client, while at most scope.clients have acted
+        acted = {c for c in config.client_ids if machine.world.op_counts[c] > 0}
+        clients = [i for i, c in enumerate(idle) if c in acted or len(acted) < scope.clients]
+    else:
+        clients = [i for i, c in enumerate(idle) if c.index <= scope.clients]
     if symmetric_clients(machine, scope):  # clients that never acted are interchangeable
         fresh = [i for i in clients if machine.world.op_counts[idle[i]] == 0]
         clients = [i for i in clients if i not in fresh[1:]]
