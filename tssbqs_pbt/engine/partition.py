@@ -208,14 +208,6 @@ class PartitionRules:
         adversary.produced(message)
         self._send_out(data, message)
 
-    @precondition(lambda self: bool(self._answers()))
-    @rule(data=st.data())
-    def answer(self, data: st.DataObject) -> None:
-        """A Byzantine delegate hands a client a reply it can sign for its operation."""
-        replies = self._answers()  # type: ignore[attr-defined]
-        client, reply = replies[pick(data, len(replies), "reply")]
-        self._b_send(client, reply)  # type: ignore[attr-defined]
-
     def _send_out(self, data: st.DataObject, message: Any) -> None:
         """To every correct server (the simplest), to one, or to one client."""
         config = self.setup.config

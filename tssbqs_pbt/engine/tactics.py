@@ -226,6 +226,14 @@ class ExchangeMachine(SingleMessageRules):
     def _complete_warm_up_write(self) -> None:
         self._exchange()
 
+    @precondition(lambda self: bool(self._answers()))
+    @rule(data=st.data())
+    def answer(self, data: st.DataObject) -> None:
+        """A Byzantine delegate hands a client a reply it can sign for its operation."""
+        replies = self._answers()
+        client, reply = replies[pick(data, len(replies), "reply")]
+        self._b_send(client, reply)
+
 
 class LagMachine(ExchangeMachine):
     """``LAG``: few, coarse rules.  A warm-up of 0..2 writes while the network may delay every
@@ -334,14 +342,6 @@ class LagMachine(ExchangeMachine):
         self._hand_over(before)
         if data.draw(st.booleans(), label="then delay it"):
             self.lagging = frozenset({dst})
-
-    @precondition(lambda self: bool(self._answers()))
-    @rule(data=st.data())
-    def answer(self, data: st.DataObject) -> None:
-        """B, as a delegate, hands a client a reply it can sign for its operation."""
-        replies = self._answers()
-        client, reply = replies[pick(data, len(replies), "reply")]
-        self._b_send(client, reply)
 
 
 class SplitMachine(PartitionRules, ExchangeMachine):
