@@ -149,6 +149,10 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="client operations in a schedule (default 2)")
     explore.add_argument("--clients", type=int, default=None,
                          help="clients that may act (default 2)")
+    explore.add_argument("--which-clients", choices=("first", "any"), default=None,
+                         help="which clients may act: C1..Ck (first), or any k of the "
+                         "configuration's, which decides whom rotating delegates serve "
+                         "(default first)")
     explore.add_argument("--max-cut", type=int, default=None,
                          help="at most this many correct servers cut off at once (default any)")
     explore.add_argument("--modes", default=None,
@@ -349,8 +353,8 @@ def _search(args: argparse.Namespace) -> int:
 def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The Scope bounds given on the command line (the others keep Scope's defaults)."""
     given: dict[str, Any] = {}
-    for name in ("operations", "clients", "max_cut", "actions", "interventions", "max_states",
-                 "seconds"):
+    for name in ("operations", "clients", "which_clients", "max_cut", "actions",
+                 "interventions", "max_states", "seconds"):
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     for name in ("modes", "powers", "properties"):

@@ -13,7 +13,8 @@ from tssbqs_pbt.cli import _build_parser as build_parser
 from tssbqs_pbt.cli import scope_arguments
 from tssbqs_pbt.engine.explore import Scope
 
-FLAGS = {"operations": "--operations", "clients": "--clients", "max_cut": "--max-cut",
+FLAGS = {"operations": "--operations", "clients": "--clients",
+         "which_clients": "--which-clients", "max_cut": "--max-cut",
          "modes": "--modes", "actions": "--actions", "interventions": "--interventions",
          "powers": "--powers",
          "properties": "--properties", "max_states": "--max-states", "seconds": "--seconds"}
@@ -45,6 +46,8 @@ def test_flags_left_out_keep_the_scope_defaults() -> None:
     args = _explore_parser().parse_args(["--protocol", "family-c"])
     assert Scope(**scope_arguments(args)) == Scope()
     args = _explore_parser().parse_args(["--protocol", "family-c", "--clients", "1",
-                                         "--powers", "release, answer", "--properties", "P1"])
+                                         "--powers", "release, answer", "--properties", "P1",
+                                         "--which-clients", "any", "--interventions", "2"])
     assert Scope(**scope_arguments(args)) == Scope(clients=1, powers=("release", "answer"),
-                                                   properties=("P1",))
+                                                   properties=("P1",), which_clients="any",
+                                                   interventions=2)
