@@ -20,6 +20,7 @@ import attrs
 from tssbqs_pbt.protocols import DesignProtocol, parse_design
 
 from tssbqs_pbt.engine.explore import Scope, explore
+from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.sweep.store import load_results
 
 
@@ -49,10 +50,16 @@ def main() -> int:
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: use a whole number >= 1")
+    if not (args.sweep / "results.jsonl").is_file():
+        parser.error(f"{args.sweep}: no results.jsonl there; give a sweep's output directory "
+                     "(tssbqs-pbt sweep --out DIR)")
     given = {k: getattr(args, k) for k in ("operations", "clients", "interventions", "actions",
                                            "max_states", "which_clients")
              if getattr(args, k) is not None}
-    scope = attrs.evolve(Scope(), **given)
+    try:
+        scope = attrs.evolve(Scope(), **given)
+    except InvalidArgument as exc:
+        parser.error(str(exc))
     results, _ = load_results(args.sweep)
     keys = sorted(r.key for r in results if r.verdict == "valid")[:args.limit]
     print(f"{len(keys)} valid designs in {args.sweep}; scope: {scope.describe()}")
