@@ -1,7 +1,7 @@
 """The rule machine: one ``RuleBasedStateMachine`` per (protocol, configuration, tactic).
 
-Four tactics (:class:`Tactic`; SEARCH-NOTES: no single rule set wins), one machine class each
-(:mod:`tssbqs_pbt.engine.tactics`, whose classes' docstrings say what each does):
+Four tactics (:class:`Tactic`; no single rule set wins, see benchmarks/README.md), one machine
+class each (:mod:`tssbqs_pbt.engine.tactics`, whose classes' docstrings say what each does):
 
 - ``FINE`` (:class:`~tssbqs_pbt.engine.tactics.FineMachine`): one message at a time; B acts on
   single messages;

@@ -1,4 +1,4 @@
-"""The rule machines of the four tactics (SEARCH-NOTES: no single rule set wins), one class each.
+"""The rule machines of the four tactics (no single rule set wins), one class each.
 
 :class:`FineMachine` (one message at a time), :class:`CoarseMachine` (whole exchanges too),
 :class:`LagMachine` (few, coarse rules around a lagging server) and :class:`SplitMachine` (the
