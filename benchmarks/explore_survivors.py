@@ -44,6 +44,8 @@ def main() -> int:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=None,
                             help=f"Scope's {name} (default: the explorer's default)")
     parser.add_argument("--which-clients", choices=("first", "any"), default=None)
+    parser.add_argument("--blocking-cuts", action="store_true", default=None,
+                        help="also cuts that leave fewer than q servers reachable")
     parser.add_argument("--jobs", type=int, default=1, help="explorations side by side")
     parser.add_argument("--limit", type=int, default=None, help="only the first N designs")
     parser.add_argument("--json", default=None, help="where to write the rows")
@@ -54,7 +56,7 @@ def main() -> int:
         parser.error(f"{args.sweep}: no results.jsonl there; give a sweep's output directory "
                      "(tssbqs-pbt sweep --out DIR)")
     given = {k: getattr(args, k) for k in ("operations", "clients", "interventions", "actions",
-                                           "max_states", "which_clients")
+                                           "max_states", "which_clients", "blocking_cuts")
              if getattr(args, k) is not None}
     try:
         scope = attrs.evolve(Scope(), **given)

@@ -155,6 +155,11 @@ def _build_parser() -> argparse.ArgumentParser:
                          "(default first)")
     explore.add_argument("--max-cut", type=int, default=None,
                          help="at most this many correct servers cut off at once (default any)")
+    explore.add_argument("--blocking-cuts", action=argparse.BooleanOptionalAction, default=None,
+                         help="also cuts that leave fewer than q servers reachable, an "
+                         "operation then waiting for what the network holds (default yes); "
+                         "with --no-blocking-cuts a cut holds at most max(1, n - q) correct "
+                         "servers")
     explore.add_argument("--modes", default=None,
                          help="what a Byzantine server may do in an operation (default "
                          "honest,silent,restart,keep)")
@@ -172,7 +177,7 @@ def _build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--properties", default=None,
                          help="the properties judged (default P1,P2,P3)")
     explore.add_argument("--max-states", type=int, default=None,
-                         help="stop after this many distinct states (default 40000)")
+                         help="stop after this many distinct states (default 60000)")
     explore.add_argument("--seconds", type=float, default=None,
                          help="stop after this long (default: no time bound)")
     explore.add_argument("--out", default="tssbqs-report",
@@ -353,8 +358,8 @@ def _search(args: argparse.Namespace) -> int:
 def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The Scope bounds given on the command line (the others keep Scope's defaults)."""
     given: dict[str, Any] = {}
-    for name in ("operations", "clients", "which_clients", "max_cut", "actions",
-                 "interventions", "max_states", "seconds"):
+    for name in ("operations", "clients", "which_clients", "max_cut", "blocking_cuts",
+                 "actions", "interventions", "max_states", "seconds"):
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     for name in ("modes", "powers", "properties"):

@@ -93,7 +93,7 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
     clean = run("--protocol", "family-c", "--interventions", "2")
     assert clean.returncode == 0, clean.stderr
     assert "no violation within the scope: exhausted" in clean.stdout
-    assert "1870 states" in clean.stdout  # (one client, two interventions)
+    assert "2342 states" in clean.stdout  # (one client, two interventions)
     broken = run("--design", "n=4 f=1 q=2 t=2")
     assert broken.returncode == 1, broken.stderr
     assert "the shortest schedule within the scope: 2 moves" in broken.stdout

@@ -15,6 +15,7 @@ from tssbqs_pbt.engine.explore import Scope
 
 FLAGS = {"operations": "--operations", "clients": "--clients",
          "which_clients": "--which-clients", "max_cut": "--max-cut",
+         "blocking_cuts": "--blocking-cuts",
          "modes": "--modes", "actions": "--actions", "interventions": "--interventions",
          "powers": "--powers",
          "properties": "--properties", "max_states": "--max-states", "seconds": "--seconds"}
@@ -29,6 +30,8 @@ def _explore_parser() -> argparse.ArgumentParser:
 def _shown(value: object) -> str:
     if value is None:
         return "(any|no time bound)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, tuple):
         return re.escape(",".join(value))
     return re.escape(str(value))
@@ -51,3 +54,5 @@ def test_flags_left_out_keep_the_scope_defaults() -> None:
     assert Scope(**scope_arguments(args)) == Scope(clients=1, powers=("release", "answer"),
                                                    properties=("P1",), which_clients="any",
                                                    interventions=2)
+    args = _explore_parser().parse_args(["--protocol", "family-c", "--no-blocking-cuts"])
+    assert Scope(**scope_arguments(args)) == Scope(blocking_cuts=False)

@@ -99,8 +99,9 @@ class Scope:
       servers by the client (delegates that rotate with it), whether a Byzantine server
       serves the operation.
     - ``max_cut``: at most this many correct servers cut off at once (None: any number);
-      ``blocking_cuts``: also cuts that leave fewer than q servers reachable (by default a
-      cut holds at most max(1, n - q) correct servers).
+      ``blocking_cuts``: also cuts that leave fewer than q servers reachable, so that an
+      operation waits for the adversary to release what it held (the default; False: a cut
+      holds at most max(1, n - q) correct servers).
     - ``modes``: what a Byzantine server may do during an operation; with ``keep`` it keeps
       every message of one of the first ``keep_kinds`` kinds it has seen (those carrying
       data first; None: any kind).
@@ -122,7 +123,7 @@ class Scope:
     clients: int = attrs.field(default=2, validator=_positive)
     which_clients: str = attrs.field(default="first", validator=_which_clients)
     max_cut: int | None = attrs.field(default=None, validator=_count)
-    blocking_cuts: bool = False
+    blocking_cuts: bool = True
     modes: tuple[str, ...] = attrs.field(default=("honest", "silent", "restart", "keep"),
                                          converter=_strings, validator=_one_of(B_MODES))
     keep_kinds: int | None = attrs.field(default=2, validator=_count)
@@ -136,7 +137,7 @@ class Scope:
     properties: tuple[str, ...] = attrs.field(default=("P1", "P2", "P3"), converter=_strings,
                                               validator=_one_of(tuple(_PROPERTIES)))
     symmetry: bool = True
-    max_states: int = attrs.field(default=40_000, validator=_positive)
+    max_states: int = attrs.field(default=60_000, validator=_positive)
     seconds: float | None = None
 
     def describe(self) -> str:
@@ -256,8 +257,12 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                     # can do from here was explored from there)
                     if any(a <= acted and c <= spent + cost for a, c in budgets):
                         continue
+                    again = bool(budgets)  # (then its run was ended before: P2 judged)
                     budgets.append((acted, spent + cost))
                     depth = level
+                    if again:
+                        following.append((schedule, machine, acted, spent + cost))
+                        continue
                     following.append((schedule, clone(machine), acted, spent + cost))
                     machine.teardown()
                 except (PropertyViolated, FaultFound) as failure:
