@@ -23,11 +23,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tssbqs_pbt.engine.partition import B_MODES, _about_first, cut_sizes
+from tssbqs_pbt.engine.partition import B_MODES, cut_sizes, synthesis_order
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.synthesis import (
     build,
-    coherent_first,
     field_pools,
     made_up,
     synthesisable,
@@ -192,10 +191,7 @@ def _built(adversary: Any, kind: type, roles: Mapping[str, Any],
             yield draws, build(adversary, kind, chosen)
             return
         name, pool = pools[i]
-        if roles[name] is FieldRole.COLLECTION:
-            pool = _about_first(adversary, [v for _, v in chosen], pool)
-        else:
-            pool = coherent_first(adversary, (v for _, v in chosen), pool)
+        pool = synthesis_order(adversary, roles[name], [v for _, v in chosen], pool)
         indices = list(range(min(scope.width if i == 0 else scope.field_width, len(pool))))
         if i == 0 and roles[name] is FieldRole.DATA:
             invented = set(made_up(adversary, pool))

@@ -31,7 +31,7 @@ from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.draws import pick
 from tssbqs_pbt.strategies.synthesis import coherent_first, synthesisable
 
-__all__ = ["B_MODES", "PartitionRules", "cut_sizes"]
+__all__ = ["B_MODES", "PartitionRules", "cut_sizes", "synthesis_order"]
 
 #: what one Byzantine server does during an operation (shrinks to "honest")
 B_MODES = ("honest", "silent", "keep", "restart")
@@ -198,9 +198,7 @@ class PartitionRules:
         kind = kinds[data.draw(st.integers(0, len(kinds) - 1), label="kind")]
 
         def order(role: FieldRole, pool: tuple[Any, ...], chosen: list[Any]) -> tuple[Any, ...]:
-            if role is FieldRole.COLLECTION:
-                return _about_first(adversary, chosen, pool)
-            return coherent_first(adversary, chosen, pool)
+            return synthesis_order(adversary, role, chosen, pool)
 
         message = self._build_drawn(data, kind, order)  # type: ignore[attr-defined]
         if message is None:
@@ -218,6 +216,16 @@ class PartitionRules:
         for dst in servers if choice < 0 else (targets[choice],):
             self._b_send(dst, message)  # type: ignore[attr-defined]
         self._hand_over(before)  # type: ignore[attr-defined]
+
+
+def synthesis_order(adversary: Any, role: FieldRole, chosen: list[Any],
+                    pool: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The order ``synthesise`` offers a field's candidates in, given the fields chosen before
+    (the explorer enumerates them in the same order): collections about the same operation
+    first, other fields coherent with the chosen ones first."""
+    if role is FieldRole.COLLECTION:
+        return _about_first(adversary, chosen, pool)
+    return coherent_first(adversary, chosen, pool)
 
 
 def _about_first(adversary: Any, chosen: list[Any], pool: tuple[Any, ...]) -> tuple[Any, ...]:
