@@ -48,6 +48,9 @@ def main() -> int:
                         help="also cuts that leave fewer than q servers reachable")
     parser.add_argument("--jobs", type=int, default=1, help="explorations side by side")
     parser.add_argument("--limit", type=int, default=None, help="only the first N designs")
+    parser.add_argument("--designs", type=Path, default=None,
+                        help="a file of design keys, one per line: explore those of the "
+                        "sweep's valid designs, in that order")
     parser.add_argument("--json", default=None, help="where to write the rows")
     args = parser.parse_args()
     if args.jobs < 1:
@@ -63,7 +66,14 @@ def main() -> int:
     except InvalidArgument as exc:
         parser.error(str(exc))
     results, _ = load_results(args.sweep)
-    keys = sorted(r.key for r in results if r.verdict == "valid")[:args.limit]
+    keys = sorted(r.key for r in results if r.verdict == "valid")
+    if args.designs is not None:
+        try:
+            wanted = [w.strip() for w in args.designs.read_text().splitlines() if w.strip()]
+        except OSError as exc:
+            parser.error(f"--designs {args.designs}: {exc.strerror}")
+        keys = [k for k in wanted if k in set(keys)]
+    keys = keys[:args.limit]
     print(f"{len(keys)} valid designs in {args.sweep}; scope: {scope.describe()}")
     rows: list[dict[str, Any]] = []
     with ProcessPoolExecutor(args.jobs) as pool:
