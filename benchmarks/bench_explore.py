@@ -6,8 +6,10 @@ For each protocol and scope: distinct states, transitions (moves run), depth rea
 the scope was exhausted, the violation found (the shortest in the scope) and the seconds it
 took.  The rows grow one bound at a time (operations, clients, adversary actions,
 interventions) so a user can choose a scope; the default scope is measured on both valid
-families and on designs it breaks.  Last, each reduction with and without it where it can be
-switched off (client symmetry: ``Scope(symmetry=False)``).  Prints a table and writes JSON.
+families and on designs it breaks, and without the cuts that leave no quorum reachable
+(``blocking_cuts=False``) on the families and on ACK_MODE=PIGGYBACK, whose attack needs one.
+Last, each reduction with and without it where it can be switched off (client symmetry:
+``Scope(symmetry=False)``).  Prints a table and writes JSON.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ def _targets(quick: bool) -> list[tuple[str, Any, SystemConfig, Scope]]:
         rows.append(("family C t=2", *design(3, 2), scope))
         rows.append(("family J", j, j_config, scope))
     rows.append(("family C t=3", *design(3, 3), Scope()))
+    # what cuts that leave no quorum reachable cost (C, J) and bring (PIGGYBACK's attack)
+    narrow = Scope(blocking_cuts=False)
+    rows.append(("family C t=2", *design(3, 2), narrow))
+    rows.append(("family J", j, j_config, narrow))
+    for scope in (Scope(properties=("P1",)), Scope(blocking_cuts=False, properties=("P1",))):
+        rows.append(("C ACK_MODE=PIGGYBACK", *design(3, 2, ack_mode="PIGGYBACK"), scope))
     broken = [("C q=2", *design(2, 2)), ("C SIGN_GUARD=NONE", *design(3, 2, sign_guard="NONE")),
               ("C ACK_MODE=NONE", *design(3, 2, ack_mode="NONE")),
               ("C STORE_FORM=UNSIGNED", *design(3, 2, store_form="UNSIGNED"))]

@@ -113,6 +113,22 @@ def test_the_default_scope_breaks_what_one_seed_of_random_search_missed(options:
 
 
 @slow
+def test_deduplication_alone_does_not_stop_a_replayed_request_at_t2() -> None:
+    # Certified by the sweep's scope (one client, two interventions) at two sweep seeds and
+    # unbroken by their random search; the default scope breaks it (26,247 states), and so
+    # does this cheaper one, which holds the same attack (12,904 states): C2 writes v1 while
+    # S1 is cut off, C2 writes v2 with B restarted, B sends C2's first request again to every
+    # correct server.  S2 and S3 stored it and refuse; S1 never stored it, so S1 signs v1 at a
+    # timestamp above v2's, and with B's partial (t=2) v1 is stored over v2.
+    design = c_with(ts_source="QUORUM_MAX", request_dedup="STORED")
+    scope = Scope(clients=1, which_clients="any", interventions=3, properties=("P1",))
+    result = explore(DesignProtocol(design), design.config(byzantine={4}), scope)
+    assert result.failure is not None, result.certificate.to_json()
+    assert str(result.failure).startswith("P1"), (str(result.failure), result.described)
+    assert result.described[-1] == "S4 synthesises Request to S1, S2, S3", result.described
+
+
+@slow
 def test_a9_piggyback_acknowledgements() -> None:
     # A write while the network holds two correct servers (a cut that leaves no quorum
     # reachable): one correct store and B's make it "done"; B then restarted, a later write
