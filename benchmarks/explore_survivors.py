@@ -72,7 +72,12 @@ def main() -> int:
             wanted = [w.strip() for w in args.designs.read_text().splitlines() if w.strip()]
         except OSError as exc:
             parser.error(f"--designs {args.designs}: {exc.strerror}")
-        keys = [k for k in wanted if k in set(keys)]
+        unknown = [k for k in wanted if k not in set(keys)]
+        if unknown:
+            parser.error(f"--designs {args.designs}: {unknown[0]!r:.200} is not a valid design "
+                         f"of {args.sweep} ({len(unknown)} such lines); give keys as "
+                         "results.jsonl writes them")
+        keys = wanted
     keys = keys[:args.limit]
     print(f"{len(keys)} valid designs in {args.sweep}; scope: {scope.describe()}")
     rows: list[dict[str, Any]] = []
