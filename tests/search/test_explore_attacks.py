@@ -129,6 +129,7 @@ def test_deduplication_alone_does_not_stop_a_replayed_request_at_t2() -> None:
 
 
 @slow
+@pytest.mark.exhaustive  # (3 minutes: 35,064 states before the violation)
 def test_a9_piggyback_acknowledgements() -> None:
     # A write while the network holds two correct servers (a cut that leaves no quorum
     # reachable): one correct store and B's make it "done"; B then restarted, a later write
