@@ -69,7 +69,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", default="tssbqs-sweep", help="report directory (checked to be "
                        "writable before the sweep starts)")
     sweep.add_argument("--resume", default=None, metavar="DIR",
-                       help="finish the sweep in DIR, skipping its finished combinations")
+                       help="finish the sweep in DIR, skipping its finished combinations; "
+                       "with --explore-* flags, its survivors are explored again in that "
+                       "scope (built on the sweep's own) and nothing else runs again")
     sweep.add_argument("--workers", type=int, default=None,
                        help="local worker processes (default: one per core)")
     sweep.add_argument("--dask-local", type=int, default=None, metavar="N",

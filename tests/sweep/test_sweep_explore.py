@@ -13,6 +13,7 @@ import pytest
 
 from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.engine.search import Budget, replay_counterexample
+from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.sweep import space
 from tssbqs_pbt.sweep.executors import make_executor
 from tssbqs_pbt.sweep.exploring import certified
@@ -150,3 +151,53 @@ def test_a_crashed_exploration_leaves_the_line_valid_and_says_so(
     assert after.verdict == "valid" and not certified(after)
     assert after.explored is not None and "explorer crashed" in after.explored["error"]
     assert explored_text(after) == "exploration failed: RuntimeError: explorer crashed"
+
+
+TINY = Scope(operations=1, clients=1, actions=0)
+
+
+def _cli_sweep(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "sweep", "--workers", "1",
+                           "--no-progress", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_resuming_with_another_scope_explores_only_the_survivors_again(tmp_path: Path) -> None:
+    """``--resume DIR --explore-...``: the random stages stand, the survivors are explored in
+    the new scope (built on the sweep's own), and a second resume runs nothing."""
+    run_sweep(_spec((3,), 20, TINY), tmp_path, executor=make_executor(workers=1))
+    before = (tmp_path / "results.jsonl").read_text().splitlines()
+    first, _ = load_results(tmp_path)
+    assert all(r.explored["scope"] == TINY.describe() for r in first
+               if r.verdict == "valid" and r.explored is not None)
+    done = _cli_sweep("--resume", str(tmp_path), "--explore-operations", "2")
+    assert done.returncode == 0, done.stderr
+    assert read_manifest(tmp_path).explore == SMALL  # (TINY with two operations)
+    results, _ = load_results(tmp_path)
+    valid = [r for r in results if r.verdict == "valid"]
+    assert valid and all(certified(r) and r.explored["scope"] == SMALL.describe()
+                         for r in valid)
+    after = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert after[:len(before)] == before and len(after) == len(before) + len(valid)
+    again = _cli_sweep("--resume", str(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "results.jsonl").read_text().splitlines() == after
+
+
+def test_a_violation_found_by_exploring_stands_when_resumed_in_a_smaller_scope(
+        tmp_path: Path) -> None:
+    spec = SweepSpec(qs=(2,), ts=(2,), pins=parse_pins([*FAMILY_C, "REQUEST_DEDUP=OFF"]),
+                     budget=Budget(2), budget_name="2", seed=5, explore=SMALL)
+    run_sweep(spec, tmp_path, executor=make_executor(workers=1))
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    outcome = run_sweep(attrs.evolve(spec, explore=TINY), tmp_path, resume=True,
+                        executor=make_executor(workers=1))
+    (result,) = outcome.results
+    assert result.verdict == "invalid" and result.source == "explore"
+    assert (tmp_path / "results.jsonl").read_text().splitlines() == lines
+    with pytest.raises(InvalidArgument, match="a verdict found by exploring is never dropped"):
+        run_sweep(attrs.evolve(spec, explore=None), tmp_path, resume=True,
+                  executor=make_executor(workers=1))
+    done = _cli_sweep("--resume", str(tmp_path), "--no-explore")
+    assert done.returncode == 2
+    assert "--no-explore: that sweep explores its survivors" in done.stderr
+    assert (tmp_path / "results.jsonl").read_text().splitlines() == lines

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 from rich.console import Console
@@ -105,11 +105,15 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     return attrs.evolve(spec, explore=_scope_from_args(args))
 
 
+def _scope_bounds(args: argparse.Namespace) -> dict[str, Any]:
+    """The scope bounds given by flags (None: not given)."""
+    return {"operations": args.explore_operations, "clients": args.explore_clients,
+            "interventions": args.explore_interventions, "max_states": args.explore_max_states}
+
+
 def _scope_from_args(args: argparse.Namespace) -> Scope | None:
     """The exploration scope the flags ask for (None with --no-explore)."""
-    bounds = {"operations": args.explore_operations, "clients": args.explore_clients,
-              "interventions": args.explore_interventions,
-              "max_states": args.explore_max_states}
+    bounds = _scope_bounds(args)
     if args.no_explore:
         given = [f"--explore-{k.replace('_', '-')}" for k, v in bounds.items() if v is not None]
         if given:
@@ -130,7 +134,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     directory = Path(args.resume if resume else args.out)
     if resume:
         spec = read_manifest(directory)
-        _check_resume_flags(args, spec)
+        spec = _check_resume_flags(args, spec)
     else:
         spec = spec_from_args(args)
     # (before any work: a sweep that cannot save its results must not start)
@@ -313,17 +317,29 @@ def _fit(line: str, width: int) -> list[str]:
     return [*out, current]
 
 
-def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> None:
-    given = (spec_from_args(args)
-             if (args.only or args.q is not None or args.t is not None
-                 or args.shrink_runs is not None or args.no_explore
-                 or args.explore_operations is not None or args.explore_clients is not None
-                 or args.explore_max_states is not None
-                 or args.explore_interventions is not None
-                 or args.window is not None or args.shrink_plateau is not None) else None)
-    if given is not None and not given.same_search(spec):
+def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> SweepSpec:
+    """The spec a resumed sweep goes on with: the one in its directory; flags that change what
+    the random stages search are refused, exploration flags give the survivors a new scope."""
+    searched = (args.only or args.q is not None or args.t is not None
+                or args.shrink_runs is not None or args.window is not None
+                or args.shrink_plateau is not None)
+    if searched and not spec_from_args(args).same_search(spec, scope=False):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
                               "the one in that directory; resume without --q/--t/--only")
+    bounds = _scope_bounds(args)
+    if args.no_explore:
+        _scope_from_args(args)  # (--no-explore with a bound is an error of its own)
+        if spec.explore is not None:
+            raise InvalidArgument(f"--resume {args.resume} with --no-explore: that sweep explores "
+                                  "its survivors, and a verdict found by exploring is never "
+                                  "dropped; resume without --no-explore")
+        return spec
+    if not any(v is not None for v in bounds.values()):
+        return spec
+    _scope_from_args(args)  # (each bound checked)
+    base = spec.explore if spec.explore is not None else SWEEP_SCOPE
+    return attrs.evolve(spec, explore=attrs.evolve(
+        base, **{k: v for k, v in bounds.items() if v is not None}))
 
 
 def _finish(console: Console, outcome: SweepOutcome) -> int:

@@ -33,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument
@@ -114,12 +115,18 @@ def run_sweep(
     recorded: dict[tuple[int | None, str], CombinationResult] = {}
     if resume:
         earlier = read_manifest(folder)
-        if not earlier.same_search(spec):
+        if not earlier.same_search(spec, scope=False):
             raise InvalidArgument(
                 f"--resume {str(folder)!r}: that sweep searched {earlier.to_json()}, not "
                 f"{spec.to_json()}; resume with the same flags (or none) or use a new directory"
             )
-        spec = earlier
+        if spec.explore is None and earlier.explore is not None:
+            raise InvalidArgument(
+                f"--resume {str(folder)!r}: that sweep explores its survivors, and a verdict "
+                "found by exploring is never dropped; resume it with a scope (or its own)")
+        if spec.explore != earlier.explore:  # its survivors are explored in the new scope
+            write_manifest(folder, attrs.evolve(earlier, explore=spec.explore))
+        spec = attrs.evolve(earlier, explore=spec.explore)
         repaired = repair_log(folder)  # a line cut short by a kill: gone before anything reads
         lines, warnings = load_log(folder)
         warnings = ([repaired] if repaired else []) + warnings
@@ -221,7 +228,7 @@ def run_sweep(
                    and handed - spec.window <= learned):
                 index = indices[handed]
                 key = combination_key(designs[index])
-                if (phase[0], key) in recorded:  # finished before an interruption
+                if _stands(recorded.get((phase[0], key)), mode, spec.explore):
                     arrived[handed] = accept(recorded[(phase[0], key)], mode)
                 else:
                     more = examples
@@ -309,6 +316,17 @@ def run_sweep(
     return SweepOutcome(spec, folder, tuple(ordered), len(designs), interrupted,
                         time.perf_counter() - started, resumed, executor.description,
                         executor.workers, tuple(warnings))
+
+
+def _stands(line: CombinationResult | None, mode: str, scope: Scope | None) -> bool:
+    """Whether a line an earlier run recorded stands for its task: any line finished before an
+    interruption does, except an exploration in another scope that found nothing (the
+    survivor is explored again in this one; a violation found by exploring stands)."""
+    if line is None:
+        return False
+    if mode != "explore" or line.verdict != "valid" or scope is None:
+        return True
+    return (line.explored or {}).get("scope") == scope.describe()
 
 
 def _spread(indices: list[int]) -> list[int]:

@@ -176,9 +176,14 @@ class SweepSpec:
             explore=scope_from_json(data.get("explore", scope_to_json(SWEEP_SCOPE))),
         )
 
-    def same_search(self, other: SweepSpec) -> bool:
-        """Everything but the seed agrees (a resumed sweep may not change what it searches)."""
-        return attrs.evolve(self, seed=0) == attrs.evolve(other, seed=0)
+    def same_search(self, other: SweepSpec, *, scope: bool = True) -> bool:
+        """Everything but the seed agrees (a resumed sweep may not change what it searches);
+        with ``scope=False`` the exploration scope may differ too (a resumed sweep may explore
+        its survivors in another scope: a verdict found by exploring stands)."""
+        mine, theirs = attrs.evolve(self, seed=0), attrs.evolve(other, seed=0)
+        if not scope:
+            mine, theirs = attrs.evolve(mine, explore=None), attrs.evolve(theirs, explore=None)
+        return mine == theirs
 
 
 def _whole(data: Mapping[str, Any], key: str) -> int:
