@@ -100,6 +100,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="operations in an explored schedule (default 2)")
     sweep.add_argument("--explore-clients", type=int, default=None, metavar="N",
                        help="clients that may act in an explored schedule (default 1)")
+    sweep.add_argument("--explore-which-clients", choices=("first", "any"), default=None,
+                       help="which clients may act: C1..Ck (first), or any k of the "
+                       "configuration's, which decides whom rotating delegates serve (default "
+                       "any)")
     sweep.add_argument("--explore-interventions", type=int, default=None, metavar="N",
                        help="adversary interventions in an explored schedule: cuts, Byzantine "
                        "servers not honest during an operation, actions (default 2)")

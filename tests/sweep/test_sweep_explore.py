@@ -120,6 +120,9 @@ def test_explore_flags_set_the_sweeps_scope() -> None:
                                        "--explore-clients", "2"])
     assert spec_from_args(args).explore == attrs.evolve(SWEEP_SCOPE, interventions=3, clients=2)
     assert spec_from_args(_build_parser().parse_args(["sweep"])).explore == SWEEP_SCOPE
+    assert SWEEP_SCOPE.which_clients == "any"  # (so a Byzantine delegate serves some client)
+    first = _build_parser().parse_args(["sweep", "--explore-which-clients", "first"])
+    assert spec_from_args(first).explore == attrs.evolve(SWEEP_SCOPE, which_clients="first")
 
 
 @pytest.mark.parametrize(("args", "message"), [

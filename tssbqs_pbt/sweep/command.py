@@ -108,7 +108,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 def _scope_bounds(args: argparse.Namespace) -> dict[str, Any]:
     """The scope bounds given by flags (None: not given)."""
     return {"operations": args.explore_operations, "clients": args.explore_clients,
-            "interventions": args.explore_interventions, "max_states": args.explore_max_states}
+            "interventions": args.explore_interventions, "max_states": args.explore_max_states,
+            "which_clients": args.explore_which_clients}
 
 
 def _scope_from_args(args: argparse.Namespace) -> Scope | None:
@@ -122,7 +123,7 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
         return None
     for name, value in bounds.items():
         least = 0 if name == "interventions" else 1
-        if value is not None and value < least:
+        if isinstance(value, int) and value < least:
             raise InvalidArgument(f"--explore-{name.replace('_', '-')} {value}: use a whole "
                                   f"number >= {least}")
     return attrs.evolve(SWEEP_SCOPE, **{k: v for k, v in bounds.items() if v is not None})
