@@ -5,9 +5,11 @@
 For each protocol and scope: distinct states, transitions (moves run), depth reached, whether
 the scope was exhausted, the violation found (the shortest in the scope) and the seconds it
 took.  The rows grow one bound at a time (operations, clients, adversary actions,
-interventions) so a user can choose a scope; the default scope is measured on both valid
+interventions; one client first, then any one of them as in the sweep's scope) so a user can
+choose a scope; the default scope is measured on both valid
 families and on designs it breaks, and without the cuts that leave no quorum reachable
-(``blocking_cuts=False``) on the families and on ACK_MODE=PIGGYBACK, whose attack needs one.
+(``blocking_cuts=False``) on the families and on ACK_MODE=PIGGYBACK, whose attack needs one;
+the sweep's scope and the same with a third intervention on a design only the latter breaks.
 Last, each reduction with and without it where it can be switched off (client symmetry:
 ``Scope(symmetry=False)``).  Prints a table and writes JSON.
 """
@@ -24,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "lib"))
 
+import attrs  # noqa: E402
 from foreign_protocols import PairRegister  # noqa: E402
 from tssbqs_pbt.protocols import (  # noqa: E402
     FAMILY_C_OPTIONS,
@@ -34,6 +37,7 @@ from tssbqs_pbt.protocols import (  # noqa: E402
 
 from tssbqs_pbt.engine.explore import Scope, explore  # noqa: E402
 from tssbqs_pbt.kernel import SystemConfig  # noqa: E402
+from tssbqs_pbt.sweep.space import SWEEP_SCOPE  # noqa: E402
 
 
 class SymmetricPairRegister(PairRegister):
@@ -52,11 +56,13 @@ def _targets(quick: bool) -> list[tuple[str, Any, SystemConfig, Scope]]:
     j, j_config = DesignProtocol(j_design), j_design.config(byzantine={4})
     scopes = [Scope(operations=1, clients=1, actions=0),
               Scope(operations=2, clients=1, actions=0),
-              Scope(operations=2, clients=1),
+              Scope(operations=2, clients=1, interventions=2),
+              SWEEP_SCOPE,  # (the same with any one client acting)
               Scope(operations=2, clients=2, actions=0),
               Scope()]
     if not quick:
-        scopes.append(Scope(clients=1, interventions=3))
+        scopes += [Scope(clients=1, interventions=3),
+                   attrs.evolve(SWEEP_SCOPE, interventions=3, max_states=60_000)]
     rows: list[tuple[str, Any, SystemConfig, Scope]] = []
     for scope in scopes:
         rows.append(("family C t=2", *design(3, 2), scope))
@@ -72,6 +78,12 @@ def _targets(quick: bool) -> list[tuple[str, Any, SystemConfig, Scope]]:
               ("C ACK_MODE=NONE", *design(3, 2, ack_mode="NONE")),
               ("C STORE_FORM=UNSIGNED", *design(3, 2, store_form="UNSIGNED"))]
     rows.extend((name, p, c, Scope()) for name, p, c in broken)
+    # a design the sweep's scope certifies and a third intervention breaks (P1)
+    replayed = ("C TS_SOURCE=QUORUM_MAX REQUEST_DEDUP=STORED",
+                *design(3, 2, ts_source="QUORUM_MAX", request_dedup="STORED"))
+    rows += [(*replayed, attrs.evolve(SWEEP_SCOPE, properties=("P1",))),
+             (*replayed, attrs.evolve(SWEEP_SCOPE, interventions=3, max_states=60_000,
+                                      properties=("P1",)))]
     pair = SystemConfig(n=4, f=1, q=3, t=2, byzantine={4})
     for symmetry in (False, True):
         rows.append((f"pair q=3 declared symmetric, symmetry {'on' if symmetry else 'off'}",
