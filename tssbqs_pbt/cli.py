@@ -104,6 +104,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="which clients may act: C1..Ck (first), or any k of the "
                        "configuration's, which decides whom rotating delegates serve (default "
                        "any)")
+    sweep.add_argument("--explore-pauses", type=int, default=None, metavar="K",
+                       help="an operation may pause once the Byzantine servers have answered "
+                       "its k-th message to them (k up to K), for one adversary action "
+                       "(default 3)")
     sweep.add_argument("--explore-interventions", type=int, default=None, metavar="N",
                        help="adversary interventions in an explored schedule: cuts, Byzantine "
                        "servers not honest during an operation, actions (default 2)")
@@ -166,6 +170,10 @@ def _build_parser() -> argparse.ArgumentParser:
                          "operation then waiting for what the network holds (default yes); "
                          "with --no-blocking-cuts a cut holds at most max(1, n - q) correct "
                          "servers")
+    explore.add_argument("--pauses", type=int, default=None, metavar="K",
+                         help="an operation may pause once the Byzantine servers have answered "
+                         "its k-th message to them (k up to K), for one adversary action "
+                         "before the network runs on; 0: never (default 0)")
     explore.add_argument("--modes", default=None,
                          help="what a Byzantine server may do in an operation (default "
                          "honest,silent,restart,keep)")
@@ -365,7 +373,7 @@ def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The Scope bounds given on the command line (the others keep Scope's defaults)."""
     given: dict[str, Any] = {}
     for name in ("operations", "clients", "which_clients", "max_cut", "blocking_cuts",
-                 "actions", "interventions", "max_states", "seconds"):
+                 "pauses", "actions", "interventions", "max_states", "seconds"):
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     for name in ("modes", "powers", "properties"):

@@ -35,6 +35,10 @@ BROKEN: list[tuple[str, Script, Design, int, set[str]]] = [
      {"P1"}),
     ("A5 SIGN_GUARD=NONE t=3", attacks.withheld_high_datum,
      c_with(t=3, sign_guard="NONE"), 4, {"P1"}),
+    # (de-duplication does not help: B gets the request signed ahead, before any correct
+    # server has stored it)
+    ("A5 SIGN_GUARD=NONE t=3 STORED", attacks.withheld_high_datum,
+     c_with(t=3, sign_guard="NONE", request_dedup="STORED"), 4, {"P1"}),
     ("A6 SIGN_GUARD=LOCAL t=2", attacks.withheld_high_datum, c_with(sign_guard="LOCAL"), 4,
      {"P1"}),
     ("A7 SERVER_LOCAL t=2", attacks.lagging_signer, c_with(ts_source="SERVER_LOCAL"), 4,

@@ -233,3 +233,20 @@ def test_which_clients_any_lets_any_client_act_up_to_the_count() -> None:
     assert who(c2_wrote, anyone) == {"C2"}
     assert who(c2_wrote, attrs.evolve(anyone, clients=2)) == {"C1", "C2", "C3"}
     assert "by any 1 client" in anyone.describe()
+
+
+def test_a_pause_is_offered_only_where_an_action_can_follow_it() -> None:
+    """``pauses`` adds schedules in which an operation stops once B answered its k-th message
+    and the adversary acts there; with no action to take there is nothing to pause for."""
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    protocol, config = DesignProtocol(design), design.config(byzantine={4})
+    quiet = Scope(operations=1, clients=1, actions=0)
+    assert explore(protocol, config, attrs.evolve(quiet, pauses=2)).certificate.states == \
+        explore(protocol, config, quiet).certificate.states
+    acting = Scope(operations=1, clients=1, interventions=1)
+    plain = explore(protocol, config, acting).certificate
+    paused = explore(protocol, config, attrs.evolve(acting, pauses=2)).certificate
+    assert plain.exhausted and paused.exhausted and paused.states > plain.states
+    assert "pause for an action once B answered 1-2" in paused.scope.describe()
+    with pytest.raises(InvalidArgument, match="pauses=-1"):
+        Scope(pauses=-1)

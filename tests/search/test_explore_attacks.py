@@ -19,6 +19,7 @@ from tssbqs_pbt.protocols import (
 )
 
 from tssbqs_pbt.engine.explore import Scope, explore
+from tssbqs_pbt.sweep.space import SWEEP_SCOPE
 
 pytestmark = pytest.mark.search
 
@@ -126,6 +127,24 @@ def test_deduplication_alone_does_not_stop_a_replayed_request_at_t2() -> None:
     assert result.failure is not None, result.certificate.to_json()
     assert str(result.failure).startswith("P1"), (str(result.failure), result.described)
     assert result.described[-1] == "S4 synthesises Request to S1, S2, S3", result.described
+
+
+@slow
+def test_a_request_signed_ahead_while_its_write_runs() -> None:
+    # SIGN_GUARD=NONE with REQUEST_DEDUP=STORED at t = n - f: a correct server refuses to sign
+    # again for a request it stored, but not before.  C1 writes while S1 is cut off; once S4
+    # has answered three of the write's messages (it now holds the signing request), the
+    # write pauses and S4 sends every correct server the same request at a timestamp it makes
+    # up: none has stored it yet, so all sign; the write goes on, C1 writes v2, and S4's last
+    # act stores v1 at its timestamp over v2.  Without pauses the sweep's scope certified this
+    # design (7,074 states, exhausted); the random stages broke it at neither sweep seed.
+    design = c_with(t=3, sign_guard="NONE", request_dedup="STORED")
+    scope = attrs.evolve(SWEEP_SCOPE, pauses=3, properties=("P1",))
+    result = explore(DesignProtocol(design), design.config(byzantine={4}), scope)
+    assert result.failure is not None, result.certificate.to_json()
+    assert str(result.failure).startswith("P1"), (str(result.failure), result.described)
+    assert result.described[0].endswith("paused for the adversary"), result.described
+    assert result.described[1] == "S4 synthesises SignDatum to S1, S2, S3", result.described
 
 
 @slow

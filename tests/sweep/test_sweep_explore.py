@@ -121,6 +121,9 @@ def test_explore_flags_set_the_sweeps_scope() -> None:
     assert spec_from_args(args).explore == attrs.evolve(SWEEP_SCOPE, interventions=3, clients=2)
     assert spec_from_args(_build_parser().parse_args(["sweep"])).explore == SWEEP_SCOPE
     assert SWEEP_SCOPE.which_clients == "any"  # (so a Byzantine delegate serves some client)
+    assert SWEEP_SCOPE.pauses == 3  # (so B can act in the middle of an operation)
+    paused = _build_parser().parse_args(["sweep", "--explore-pauses", "0"])
+    assert spec_from_args(paused).explore == attrs.evolve(SWEEP_SCOPE, pauses=0)
     first = _build_parser().parse_args(["sweep", "--explore-which-clients", "first"])
     assert spec_from_args(first).explore == attrs.evolve(SWEEP_SCOPE, which_clients="first")
 

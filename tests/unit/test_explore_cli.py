@@ -15,7 +15,7 @@ from tssbqs_pbt.engine.explore import Scope
 
 FLAGS = {"operations": "--operations", "clients": "--clients",
          "which_clients": "--which-clients", "max_cut": "--max-cut",
-         "blocking_cuts": "--blocking-cuts",
+         "blocking_cuts": "--blocking-cuts", "pauses": "--pauses",
          "modes": "--modes", "actions": "--actions", "interventions": "--interventions",
          "powers": "--powers",
          "properties": "--properties", "max_states": "--max-states", "seconds": "--seconds"}

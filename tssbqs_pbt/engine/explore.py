@@ -116,6 +116,11 @@ class Scope:
       server at once (``all``) or also to any single one (``each``).
     - ``properties``: the properties judged (a violation of another does not stop it);
       ``symmetry``: use the symmetries the protocol declares.
+    - ``pauses``: an operation may pause once the Byzantine servers have answered its k-th
+      message to them, for any k up to this (0: never), before anything they sent is
+      delivered; the adversary then takes one action (it counts as one) and the network runs
+      on.  What B does with a request it holds before any correct server has stored it (get
+      it signed ahead at a timestamp it makes up) is reachable only so.
     - ``max_states`` and ``seconds``: bounds that cut the exploration short (the certificate
       then says it is not exhausted)."""
 
@@ -137,6 +142,7 @@ class Scope:
     properties: tuple[str, ...] = attrs.field(default=("P1", "P2", "P3"), converter=_strings,
                                               validator=_one_of(tuple(_PROPERTIES)))
     symmetry: bool = True
+    pauses: int = attrs.field(default=0, validator=_count)
     max_states: int = attrs.field(default=60_000, validator=_positive)
     seconds: float | None = None
 
@@ -156,6 +162,9 @@ class Scope:
             text += (f", {self.actions} adversary action{'s' if self.actions > 1 else ''} "
                      f"({'/'.join(self.powers)}; width {self.width}/{self.field_width}, "
                      f"to {self.targets})")
+        if self.pauses and self.actions and self.powers:
+            text += (f", an operation may pause for an action once B answered 1-{self.pauses} "
+                     "of its messages")
         if self.interventions is not None:
             text += f", at most {self.interventions} interventions"
         if set(self.properties) != set(_PROPERTIES):
@@ -216,7 +225,7 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                                     ).declarations(protocol)
     setup = SearchSetup(protocol, config, declarations, scheme=scheme,
                         signed_value=getattr(protocol, "signed_value", None),
-                        tactic=Tactic.SPLIT, max_ops=scope.operations,
+                        tactic=Tactic.SPLIT, max_ops=scope.operations, pauses=scope.pauses,
                         properties=frozenset(_PROPERTIES[p] for p in scope.properties))
     machine_class = make_machine(setup)
     reductions = _reductions(protocol, scope)

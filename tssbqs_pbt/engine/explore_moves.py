@@ -46,12 +46,25 @@ def candidates(machine: Any, scope: Any, actions_left: int,
     """Every move ``scope`` allows from the machine's state, simplest first, with what it
     costs of the intervention ``budget`` (None: unbounded): operations, then (while
     ``actions_left``) the adversary's other actions."""
+    if machine._paused:  # an operation paused: the adversary acts, then the network runs on
+        if actions_left > 0 and (budget is None or budget >= 1):
+            yield from _actions(machine, scope)
+        return
     if machine._idle() and machine._ops() < machine.setup.max_ops:
+        # (a pause is worth it only if an action can follow it)
+        pausing = scope.pauses and machine.adversary is not None and actions_left > 0
         for move, cost in _invokes(machine, scope):
             if budget is None or cost <= budget:
                 yield move, cost
+                if pausing and (budget is None or cost + 1 <= budget):
+                    yield from (({**move, "pause": k}, cost)
+                                for k in range(1, scope.pauses + 1))
     if actions_left <= 0 or machine.adversary is None or (budget is not None and budget < 1):
         return
+    yield from _actions(machine, scope)
+
+
+def _actions(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
     for action in ACTIONS:
         if action in scope.powers:
             for move in _ACTIONS[action](machine, scope):
@@ -213,7 +226,11 @@ def play(machine: Any, move: Move, moves: Any) -> None:
     rule = move.get("rule", "invoke")
     mark = (len(machine.world.history), len(machine.world.steps))
     try:
+        paused = rule != "invoke" and machine._paused
         getattr(machine, rule)(data=moves(draws))
+        if paused:  # the operation the adversary paused goes on
+            machine._paused = False
+            machine._exchange()
     finally:  # (a move that fails part-way is described as far as it went)
         try:
             machine.described.append(describe(machine, rule, mark))
@@ -253,7 +270,7 @@ def fingerprint(machine: Any) -> tuple[Any, ...]:
                   tuple(_frozen(adversary.states[b]) for b in adversary.servers),
                   adversary.unprocessed(), frozenset(_frozen(k) for k in machine.kept))
     history = tuple((type(h.event).__name__, _frozen(h.event)) for h in world.history)
-    return (states, frozenset(pool.items()), pooled, machine._cut,
+    return (states, frozenset(pool.items()), pooled, machine._cut, machine._paused,
             tuple(sorted((b, "honest" if m == "restarted" else m)  # (same behaviour)
                          for b, m in machine._modes.items())), history)
 
@@ -274,7 +291,8 @@ def describe(machine: Any, rule: str, mark: tuple[int, int]) -> str:
         cut = ", ".join(str(s) for s in sorted(machine._cut, key=lambda s: s.index)) or "nobody"
         modes = ", ".join(f"{b} {m}" for b, m in sorted(machine._modes.items(),
                                                         key=lambda bm: bm[0].index))
-        return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}"
+        paused = "; paused for the adversary" if machine._paused else ""
+        return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}{paused}"
     steps = machine.world.steps[mark[1]:]
     sent = [s.action for s in steps if type(s.action).__name__ == "ByzantineSend"]
     if rule == "release":

@@ -63,6 +63,7 @@ class PartitionRules:
         self._cut: frozenset[Any] = frozenset()  # correct servers cut off now
         self._held: set[int] = set()  # messages held until released (or the drain)
         self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
+        self._paused = False  # an operation paused when a Byzantine server heard of it
 
     # -- the network -------------------------------------------------------------------------
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
@@ -105,11 +106,13 @@ class PartitionRules:
             self._modes[b] = mode
 
     def _exchange(self, honest: bool = True, keep: type | None = None,
-                  withhold: str | None = None) -> None:
+                  withhold: str | None = None, pause_at: int | None = None) -> None:
         """Run the network under the current cut: deliverable messages oldest first; Byzantine
         servers act in their modes of the current operation (also in the final read before the
         drain: a server that forgot stays stale), all silent with ``honest`` false.
-        ``keep``/``withhold`` are LAG's."""
+        ``keep``/``withhold`` are LAG's.  With ``pause_at`` (how many messages the Byzantine
+        servers had received), stop as soon as they have answered one more: the operation is
+        paused (``_paused``), what they sent and everything else in flight still in flight."""
         cut, held, modes = self._cut, self._held, self._modes
         adversary = self.adversary
         for _ in range(self.bound):
@@ -123,6 +126,9 @@ class PartitionRules:
                         self.kept[payload] = None
                         continue
                     self._b_send(dst, payload, immediate=False)  # type: ignore[attr-defined]
+                if pause_at is not None and len(self.world.knowledge.received) > pause_at:
+                    self._paused = True  # (B answered; nothing it sent is delivered yet)
+                    break
                 continue
             if adversary is None and not any(
                     (e := self.world.pool.get(i)) is not None and e.dst not in cut for i in held):
@@ -143,11 +149,15 @@ class PartitionRules:
         """A client starts an operation; the network may cut a new set of correct servers off;
         each Byzantine server picks its mode; the network runs."""
         self._invoke_drawn(data)  # type: ignore[attr-defined]
+        pause_at = None
         if self.adversary is not None:
             if data.draw(st.booleans(), label="new cut"):
                 self._draw_cut(data, "cut off")
             self._draw_modes(data)
-        self._exchange()
+            if self.setup.pauses:  # after the k-th message the Byzantine servers answer
+                k = data.draw(st.integers(0, self.setup.pauses), label="pause")
+                pause_at = len(self.world.knowledge.received) + k - 1 if k else None
+        self._exchange(pause_at=pause_at)
 
     @precondition(lambda self: bool(self.world.pending))
     @rule(data=st.data())

@@ -109,7 +109,7 @@ def _scope_bounds(args: argparse.Namespace) -> dict[str, Any]:
     """The scope bounds given by flags (None: not given)."""
     return {"operations": args.explore_operations, "clients": args.explore_clients,
             "interventions": args.explore_interventions, "max_states": args.explore_max_states,
-            "which_clients": args.explore_which_clients}
+            "which_clients": args.explore_which_clients, "pauses": args.explore_pauses}
 
 
 def _scope_from_args(args: argparse.Namespace) -> Scope | None:
@@ -122,7 +122,7 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
                                   "drop one of them")
         return None
     for name, value in bounds.items():
-        least = 0 if name == "interventions" else 1
+        least = 0 if name in ("interventions", "pauses") else 1
         if isinstance(value, int) and value < least:
             raise InvalidArgument(f"--explore-{name.replace('_', '-')} {value}: use a whole "
                                   f"number >= {least}")
