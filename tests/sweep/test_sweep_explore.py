@@ -207,3 +207,17 @@ def test_a_violation_found_by_exploring_stands_when_resumed_in_a_smaller_scope(
     assert done.returncode == 2
     assert "--no-explore: that sweep explores its survivors" in done.stderr
     assert (tmp_path / "results.jsonl").read_text().splitlines() == lines
+
+
+@pytest.mark.parametrize("field", ["operations", "clients", "which_clients", "pauses",
+                                   "interventions", "max_states"])
+def test_the_sweep_help_states_its_scope(field: str) -> None:
+    import argparse
+
+    from tssbqs_pbt.cli import _build_parser
+    from tssbqs_pbt.sweep.space import SWEEP_SCOPE
+
+    sub = next(a for a in _build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    flag = "--explore-" + field.replace("_", "-")
+    action = next(a for a in sub.choices["sweep"]._actions if flag in a.option_strings)
+    assert f"(default {getattr(SWEEP_SCOPE, field)}" in (action.help or ""), action.help
