@@ -63,7 +63,7 @@ class PartitionRules:
         self._cut: frozenset[Any] = frozenset()  # correct servers cut off now
         self._held: set[int] = set()  # messages held until released (or the drain)
         self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
-        self._paused = False  # an operation paused when a Byzantine server heard of it
+        self._paused = False  # an operation paused for the adversary (the explorer's pauses)
 
     # -- the network -------------------------------------------------------------------------
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
