@@ -38,6 +38,13 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+#: help shared by ``explore``'s scope flags and the sweep's ``--explore-*`` ones
+_WHICH_CLIENTS = ("which clients may act: C1..Ck (first), or any k of the configuration's, "
+                  "which decides whom rotating delegates serve")
+_PAUSES = ("an operation may pause once the Byzantine servers have answered its k-th message "
+           "to them (k up to K), for one adversary action before the network runs on")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tssbqs-pbt", formatter_class=_HelpFormatter,
@@ -101,13 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--explore-clients", type=int, default=None, metavar="N",
                        help="clients that may act in an explored schedule (default 1)")
     sweep.add_argument("--explore-which-clients", choices=("first", "any"), default=None,
-                       help="which clients may act: C1..Ck (first), or any k of the "
-                       "configuration's, which decides whom rotating delegates serve (default "
-                       "any)")
+                       help=f"{_WHICH_CLIENTS} (default any)")
     sweep.add_argument("--explore-pauses", type=int, default=None, metavar="K",
-                       help="an operation may pause once the Byzantine servers have answered "
-                       "its k-th message to them (k up to K), for one adversary action "
-                       "(default 3)")
+                       help=f"{_PAUSES} (default 3)")
     sweep.add_argument("--explore-interventions", type=int, default=None, metavar="N",
                        help="adversary interventions in an explored schedule: cuts, Byzantine "
                        "servers not honest during an operation, actions (default 2)")
@@ -160,9 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--clients", type=int, default=None,
                          help="clients that may act (default 2)")
     explore.add_argument("--which-clients", choices=("first", "any"), default=None,
-                         help="which clients may act: C1..Ck (first), or any k of the "
-                         "configuration's, which decides whom rotating delegates serve "
-                         "(default first)")
+                         help=f"{_WHICH_CLIENTS} (default first)")
     explore.add_argument("--max-cut", type=int, default=None,
                          help="at most this many correct servers cut off at once (default any)")
     explore.add_argument("--blocking-cuts", action=argparse.BooleanOptionalAction, default=None,
@@ -171,9 +172,7 @@ def _build_parser() -> argparse.ArgumentParser:
                          "with --no-blocking-cuts a cut holds at most max(1, n - q) correct "
                          "servers")
     explore.add_argument("--pauses", type=int, default=None, metavar="K",
-                         help="an operation may pause once the Byzantine servers have answered "
-                         "its k-th message to them (k up to K), for one adversary action "
-                         "before the network runs on; 0: never (default 0)")
+                         help=f"{_PAUSES}; 0: never (default 0)")
     explore.add_argument("--modes", default=None,
                          help="what a Byzantine server may do in an operation (default "
                          "honest,silent,restart,keep)")
