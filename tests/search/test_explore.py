@@ -250,3 +250,28 @@ def test_a_pause_is_offered_only_where_an_action_can_follow_it() -> None:
     assert "pause for an action once B answered 1-2" in paused.scope.describe()
     with pytest.raises(InvalidArgument, match="pauses=-1"):
         Scope(pauses=-1)
+
+
+def test_a_schedule_does_not_end_at_a_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pause is for the adversary's action that follows it: P2 is judged (the run ended by a
+    drain and a final read) after that action, never at the paused state itself."""
+    from tssbqs_pbt.engine.machine_base import RuleMachine
+
+    ended: list[bool] = []
+    teardown = RuleMachine.teardown
+
+    def recording(self: RuleMachine) -> None:
+        ended.append(self._paused)  # type: ignore[attr-defined]
+        teardown(self)
+
+    monkeypatch.setattr(RuleMachine, "teardown", recording)
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    scope = Scope(operations=1, clients=1, interventions=1, pauses=2)
+    result = explore(DesignProtocol(design), design.config(byzantine={4}), scope)
+    assert result.certificate.exhausted and ended and not any(ended)
+    # (paused states were reached, and not ended: fewer runs ended than states, and the same
+    # scope without pauses has fewer states)
+    plain = explore(DesignProtocol(design), design.config(byzantine={4}),
+                    attrs.evolve(scope, pauses=0))
+    assert plain.certificate.states < result.certificate.states
+    assert len(ended) - plain.certificate.states < result.certificate.states

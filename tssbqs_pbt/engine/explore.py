@@ -119,8 +119,9 @@ class Scope:
     - ``pauses``: an operation may pause once the Byzantine servers have answered its k-th
       message to them, for any k up to this (0: never), before anything they sent is
       delivered; the adversary then takes one action (it counts as one) and the network runs
-      on.  What B does with a request it holds before any correct server has stored it (get
-      it signed ahead at a timestamp it makes up) is reachable only so.
+      on; a schedule does not end at a pause (P2 is judged after the action).  What B does
+      with a request it holds before any correct server has stored it (get it signed ahead
+      at a timestamp it makes up) is reachable only so.
     - ``max_states`` and ``seconds``: bounds that cut the exploration short (the certificate
       then says it is not exhausted)."""
 
@@ -266,7 +267,9 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                     # can do from here was explored from there)
                     if any(a <= acted and c <= spent + cost for a, c in budgets):
                         continue
-                    again = bool(budgets)  # (then its run was ended before: P2 judged)
+                    # (reached before: its run was ended then, P2 judged; paused: a
+                    # schedule does not end there, the adversary's action follows)
+                    again = bool(budgets) or machine._paused
                     budgets.append((acted, spent + cost))
                     depth = level
                     if again:
