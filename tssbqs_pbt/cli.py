@@ -172,7 +172,7 @@ def _build_parser() -> argparse.ArgumentParser:
                          "with --no-blocking-cuts a cut holds at most max(1, n - q) correct "
                          "servers")
     explore.add_argument("--pauses", type=int, default=None, metavar="K",
-                         help=f"{_PAUSES}; 0: never (default 0)")
+                         help=f"{_PAUSES}; 0: never (default 3)")
     explore.add_argument("--modes", default=None,
                          help="what a Byzantine server may do in an operation (default "
                          "honest,silent,restart,keep)")
@@ -190,7 +190,7 @@ def _build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--properties", default=None,
                          help="the properties judged (default P1,P2,P3)")
     explore.add_argument("--max-states", type=int, default=None,
-                         help="stop after this many distinct states (default 60000)")
+                         help="stop after this many distinct states (default 150000)")
     explore.add_argument("--seconds", type=float, default=None,
                          help="stop after this long (default: no time bound)")
     explore.add_argument("--out", default="tssbqs-report",

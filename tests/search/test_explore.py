@@ -90,10 +90,10 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
                                "--clients", "1", "--out", str(tmp_path)],
                               capture_output=True, text=True, timeout=300)
 
-    clean = run("--protocol", "family-c", "--interventions", "2")
+    clean = run("--protocol", "family-c", "--interventions", "2", "--pauses", "0")
     assert clean.returncode == 0, clean.stderr
     assert "no violation within the scope: exhausted" in clean.stdout
-    assert "2342 states" in clean.stdout  # (one client, two interventions)
+    assert "2342 states" in clean.stdout  # (one client, two interventions, no pauses)
     broken = run("--design", "n=4 f=1 q=2 t=2")
     assert broken.returncode == 1, broken.stderr
     assert "the shortest schedule within the scope: 2 moves" in broken.stdout
@@ -243,7 +243,7 @@ def test_a_pause_is_offered_only_where_an_action_can_follow_it() -> None:
     quiet = Scope(operations=1, clients=1, actions=0)
     assert explore(protocol, config, attrs.evolve(quiet, pauses=2)).certificate.states == \
         explore(protocol, config, quiet).certificate.states
-    acting = Scope(operations=1, clients=1, interventions=1)
+    acting = Scope(operations=1, clients=1, interventions=1, pauses=0)
     plain = explore(protocol, config, acting).certificate
     paused = explore(protocol, config, attrs.evolve(acting, pauses=2)).certificate
     assert plain.exhausted and paused.exhausted and paused.states > plain.states

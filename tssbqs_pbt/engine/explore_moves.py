@@ -45,11 +45,12 @@ def candidates(machine: Any, scope: Any, actions_left: int,
                budget: int | None) -> Iterator[tuple[Move, int]]:
     """Every move ``scope`` allows from the machine's state, simplest first, with what it
     costs of the intervention ``budget`` (None: unbounded): operations, then (while
-    ``actions_left``) the adversary's other actions."""
+    ``actions_left``) the adversary's other actions, then operations that pause."""
     if machine._paused:  # an operation paused: the adversary acts, then the network runs on
         if actions_left > 0 and (budget is None or budget >= 1):
             yield from _actions(machine, scope)
         return
+    paused: list[tuple[Move, int]] = []  # (operations that pause: tried last)
     if machine._idle() and machine._ops() < machine.setup.max_ops:
         # (a pause is worth it only if an action can follow it)
         pausing = scope.pauses and machine.adversary is not None and actions_left > 0
@@ -57,11 +58,11 @@ def candidates(machine: Any, scope: Any, actions_left: int,
             if budget is None or cost <= budget:
                 yield move, cost
                 if pausing and (budget is None or cost + 1 <= budget):
-                    yield from (({**move, "pause": k}, cost)
-                                for k in range(1, scope.pauses + 1))
-    if actions_left <= 0 or machine.adversary is None or (budget is not None and budget < 1):
-        return
-    yield from _actions(machine, scope)
+                    paused.extend(({**move, "pause": k}, cost)
+                                  for k in range(1, scope.pauses + 1))
+    if actions_left > 0 and machine.adversary is not None and (budget is None or budget >= 1):
+        yield from _actions(machine, scope)
+    yield from paused
 
 
 def _actions(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
