@@ -55,7 +55,7 @@ ATTACKS = [
     # operation so that it waits, then a request B builds for an older datum)
     pytest.param(c_with(read_guard="NONE"), {4}, "P1", id="A10 READ_GUARD=NONE"),
     pytest.param(c_with(read_guard="LOCAL"), {4}, "P1", id="A11 READ_GUARD=LOCAL t=2",
-                 marks=slow),
+                 marks=[slow, pytest.mark.exhaustive]),  # (14,020 states, 2-3 minutes)
     pytest.param(c_with(read_shape="ONE_PHASE"), {4}, "P1", id="ONE_PHASE reads t=2"),
     pytest.param(c_with(store_form="UNSIGNED"), {4}, "P1", id="A12 STORE_FORM=UNSIGNED"),
     pytest.param(c_with(ts_source="QUORUM_MAX"), {4}, "P1", id="A13 QUORUM_MAX no dedup"),
@@ -173,7 +173,7 @@ def test_a9_piggyback_acknowledgements() -> None:
 
 
 @slow
-@pytest.mark.exhaustive  # (10 minutes each: `pytest -m exhaustive`, which CI runs)
+@pytest.mark.exhaustive  # (8-10 minutes each alone: `pytest -m exhaustive`, which CI runs)
 @pytest.mark.parametrize("family", ["C", "J"])
 def test_the_valid_families_exhaust_the_default_scope(family: str) -> None:
     design = c_with() if family == "C" else j_with()
