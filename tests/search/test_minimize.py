@@ -8,6 +8,7 @@ from pathlib import Path
 
 import attacks
 import pytest
+from plugin_project import load_tutorial
 from scenario import Attack
 from toy_protocols import RaisingRegister
 from tssbqs_pbt.protocols import FAMILY_C_OPTIONS, Design, DesignProtocol
@@ -16,9 +17,11 @@ from tssbqs_pbt.engine.minimize import minimize_trace
 from tssbqs_pbt.engine.search import Budget, replay_counterexample, search
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import (
+    ByzantineSend,
     Deliver,
     Drain,
     Invoke,
+    OpId,
     Settle,
     SystemConfig,
     Trace,
@@ -27,6 +30,7 @@ from tssbqs_pbt.kernel import (
     read,
     replay,
     run_actions,
+    server,
     step,
     write,
 )
@@ -124,6 +128,35 @@ def test_exchanging_clients_lets_the_operations_before_an_attack_drop() -> None:
     invokes = [s.action for s in done.trace.steps if isinstance(s.action, Invoke)]
     assert len(done.trace.steps) == 4 and len(invokes) == 2
     assert {i.client for i in invokes} == {client(3)}
+    assert replay(done.trace, protocol).steps == list(done.trace.steps)
+
+
+def test_unneeded_operations_drop_and_later_ones_are_renumbered() -> None:
+    """The tutorial's broken register trusts the first answer.  Two reads come before the
+    attack (a write, then a read that B answers first with v0); B's reply names the read as
+    C1#4, so dropping the reads alone would leave it naming nobody: the pass renumbers it to
+    C1#2 (seed 0 of ``tssbqs_pbt.check`` on the tutorial shrank to this 9-step trace)."""
+    tutorial = load_tutorial()
+    protocol = tutorial.SPEC.build(4, 1)
+    world = World(protocol, SystemConfig(n=4, f=1, q=3, t=2, byzantine=frozenset({4})))
+    for operation in (read(), read(), write("v1")):
+        step(world, Invoke(client(1), operation))
+        step(world, Settle())
+    step(world, Invoke(client(1), read()))
+    stale = tutorial.Reply(OpId(client(1), 4), tutorial.INITIAL)
+    step(world, ByzantineSend(server(4), client(1), stale, immediate=False))
+    step(world, Settle())
+    trace = Trace.of(world)
+    assert len(trace.steps) == 9
+    assert [v.property for v in check_all(trace) if v.violated] == [Property.CONSISTENCY]
+
+    done = minimize_trace(trace, protocol, property=Property.CONSISTENCY)
+
+    actions = [s.action for s in done.trace.steps]
+    assert [type(a).__name__ for a in actions] == \
+        ["Invoke", "Settle", "Invoke", "ByzantineSend", "Settle"], actions
+    assert actions[0].operation == write("v1")
+    assert actions[3].payload == tutorial.Reply(OpId(client(1), 2), tutorial.INITIAL)
     assert replay(done.trace, protocol).steps == list(done.trace.steps)
 
 

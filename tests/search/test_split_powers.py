@@ -15,8 +15,10 @@ from tssbqs_pbt.protocols.messages import INITIAL, Report, SignRead, SignWriteRe
 from tssbqs_pbt.strategies.evidence import composed
 from tssbqs_pbt.strategies.synthesis import build
 
+from tssbqs_pbt.engine.explore import Moves, Scope
 from tssbqs_pbt.engine.machine import PropertyViolated, SearchSetup, Tactic, make_machine
-from tssbqs_pbt.engine.partition import B_MODES
+from tssbqs_pbt.engine.partition import B_MODES, PartitionRules
+from tssbqs_pbt.engine.search import Budget, search
 from tssbqs_pbt.kernel import ByzantineSend, Deliver, NodeSigned, Sent, server
 
 HONEST, SILENT, RESTART = (B_MODES.index(m) for m in ("honest", "silent", "restart"))
@@ -177,3 +179,71 @@ def test_b_may_send_what_it_builds_to_a_client() -> None:
     m._send_out(Script(targets.index(m.setup.config.client_ids[1])), message)
     sent = m.world.steps[before].action
     assert isinstance(sent, ByzantineSend) and sent.dst == m.setup.config.client_ids[1]
+
+
+# -- pauses: the random machine's operations may stop for the adversary, as the explorer's do --
+# (B gets a write's request signed ahead, the explorer's shortest schedule for this design:
+# C1 writes with S1 cut off and pauses once S4 answered its third message; S4 sends every
+# correct server a signing request for the write at a timestamp it makes up; C1 writes again)
+SIGNED_AHEAD = (
+    {"rule": "invoke", "client": 0, "write": True, "new cut": True, "cut off: how many": WIDEST,
+     "cut off (any)": 3, "cut off": 0, "S4 does": HONEST, "pause": 3},
+    {"rule": "synthesise", "as": 0, "kind": 2, "to": -1},
+    {"rule": "invoke", "client": 0, "write": True},
+)
+
+
+def test_the_search_and_the_explorer_pause_alike() -> None:
+    assert split_machine().setup.pauses == Scope().pauses == 3
+
+
+def test_an_operation_pauses_for_the_adversary_then_runs_on() -> None:
+    m = split_machine(t=3, sign_guard="NONE", request_dedup="STORED")
+    invoke, synthesise, again = SIGNED_AHEAD
+    m.invoke(data=Moves(invoke))
+    assert m._paused and m.world.pending, "the write stopped once S4 answered"
+    enabled = type(m).invoke.hypothesis_stateful_rule.preconditions
+    assert not all(p(m) for p in enabled), "no operation starts while one is paused"
+    m.synthesise(data=Moves(synthesise))
+    sent = [s.action for s in m.world.steps if isinstance(s.action, ByzantineSend)]
+    assert {type(a.payload).__name__ for a in sent} >= {"SignDatum"}
+    assert not m._paused and not m.world.pending, "after S4's action the write went on"
+    m.safe()
+    m.invoke(data=Moves(again))
+    with pytest.raises(PropertyViolated, match="P1"):
+        m.safe()
+        m.teardown()
+
+
+def test_the_same_schedule_without_the_pause_breaks_nothing() -> None:
+    m = split_machine(t=3, sign_guard="NONE", request_dedup="STORED")
+    for move in SIGNED_AHEAD:
+        getattr(m, move["rule"])(data=Moves({**move, "pause": 0}))
+        m.safe()
+    m.teardown()
+
+
+def test_a_run_ending_at_a_pause_lets_the_operation_finish() -> None:
+    m = split_machine()
+    m.invoke(data=Moves(SIGNED_AHEAD[0]))
+    assert m._paused
+    m.teardown()  # (the adversary did nothing more: the network runs on, then the drain)
+    assert not m._paused
+    assert [type(h.event).__name__ for h in m.world.history][:2] == ["Invoked", "Completed"]
+
+
+def test_random_split_runs_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    paused: list[bool] = []
+    exchange = PartitionRules._exchange
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> None:
+        exchange(self, *args, **kwargs)
+        paused.append(self._paused)
+
+    monkeypatch.setattr(PartitionRules, "_exchange", spy)
+    design = Design(4, 1, 3, 2, FAMILY_C_OPTIONS)
+    protocol = DesignProtocol(design)
+    search(protocol, design.config(byzantine={4}), budget=Budget(40), seed=5,
+           tactics=(Tactic.SPLIT,), shares=(1,))
+    assert any(paused), "no operation of 40 random SPLIT runs paused for the adversary"
+    assert not all(paused)

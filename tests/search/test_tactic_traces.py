@@ -171,29 +171,29 @@ GOLDEN: dict[str, tuple[int, str, str]] = {
     "lag|C no Byzantine|7":
         (12, "779b0d9cbf7caf39dcbdb4ef", "passed"),
     "split|C|52170026":
-        (11, "dd6763a0e8599521e10e3405", "passed"),
+        (11, "74e3b04d5febdf4d9029743f", "passed"),
     "split|C|7":
-        (12, "f43e70af627093570a72f57f", "passed"),
+        (13, "58847abd4d0926a43fc33eb5", "passed"),
     "split|C t=4|52170026":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|C t=4|7":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|QUORUM_MAX|52170026":
-        (11, "470cabc2a4282eec8e8e0f7e", "passed"),
+        (13, "7a1035581a67a71cf7ffa652", "passed"),
     "split|QUORUM_MAX|7":
-        (14, "dcf378c1474339d40cfd6f3e", "passed"),
+        (14, "4c536553b27d5a9e37ebc169", "passed"),
     "split|C PIGGYBACK|52170026":
-        (13, "778eef52c2bf0dd67547df9d", "passed"),
+        (16, "6da78ca3dda8fb9cde1d0c57", "passed"),
     "split|C PIGGYBACK|7":
-        (11, "7537f29799227ac34863154b", "passed"),
+        (11, "5a18db0dffc78dc382605c49", "passed"),
     "split|C READ_GUARD=LOCAL|52170026":
-        (11, "bb3efbeda3b0acb11127b4c9", "passed"),
+        (12, "c77c71657e46edc667d626ed", "passed"),
     "split|C READ_GUARD=LOCAL|7":
-        (12, "f505fb15d5ffa0465390cf89", "passed"),
+        (13, "d03d8b71e0125a41bd3fe57a", "passed"),
     "split|C n=7 f=2|52170026":
-        (13, "8917d659b676e1d1cbd07e3e", "passed"),
+        (11, "551763e0a825d07592d8286c", "passed"),
     "split|C n=7 f=2|7":
-        (14, "e71d62f564f8751777194f6a", "passed"),
+        (12, "ce4ece7fc44ba62a6f1de845", "passed"),
     "split|C no Byzantine|52170026":
         (13, "d4371af5c1acdf3f11a4a857", "passed"),
     "split|C no Byzantine|7":

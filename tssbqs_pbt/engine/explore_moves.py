@@ -226,12 +226,8 @@ def play(machine: Any, move: Move, moves: Any) -> None:
     draws = {k: v for k, v in move.items() if k != "rule"}
     rule = move.get("rule", "invoke")
     mark = (len(machine.world.history), len(machine.world.steps))
-    try:
-        paused = rule != "invoke" and machine._paused
+    try:  # (after an action, an operation paused for it goes on: the rule's own doing)
         getattr(machine, rule)(data=moves(draws))
-        if paused:  # the operation the adversary paused goes on
-            machine._paused = False
-            machine._exchange()
     finally:  # (a move that fails part-way is described as far as it went)
         try:
             machine.described.append(describe(machine, rule, mark))

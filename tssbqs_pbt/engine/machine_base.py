@@ -107,9 +107,9 @@ class SearchSetup:
     on_failure: Callable[[AssertionError], None] | None = None
     on_example: Callable[[World], None] | None = None
     properties: frozenset[Property] | None = None  # None: all three
-    # (the explorer's, for now) an operation may pause once the Byzantine servers have answered
-    # up to this many of its messages: the adversary then acts before the network runs on
-    pauses: int = 0
+    # an operation (SPLIT's) may pause once the Byzantine servers have answered up to this
+    # many of its messages: the adversary then acts before the network runs on
+    pauses: int = 3
 
 
 #: how a synthesised request's pool of candidates for one field is ordered (and narrowed),

@@ -12,7 +12,11 @@ trace's actions, and replays only the kernel (no strategies, no per-step invaria
   and settles by one ``Settle`` (of everything, else of as many messages);
 - **clients**: exchange two clients' invocations (a protocol may route a client's k-th
   operation by who it is: a client whose first operation reaches the server the attack needs
-  makes the operations before it droppable).
+  makes the operations before it droppable);
+- **operations**: drop one invocation and renumber that client's later operations in every
+  message named after it (``C1#4`` becomes ``C1#3``), so that a Byzantine message built for a
+  later operation still names it once an earlier, unneeded operation is gone.  (A statement a
+  correct server signed about the old number no longer verifies: such a candidate fails.)
 
 A delivery names its message by what it is (sender, destination, payload), not by its number,
 so it still finds its message after an earlier action is dropped; an action that no longer
@@ -33,16 +37,20 @@ import attrs
 from tssbqs_pbt.errors import InvalidAction, InvalidArgument, ProtocolFault
 from tssbqs_pbt.kernel import (
     Action,
+    ByzantineSend,
     Deliver,
     Drain,
     Invoke,
+    NodeId,
     NodeProtocol,
+    OpId,
     Sent,
     Settle,
     Trace,
     World,
     step,
 )
+from tssbqs_pbt.kernel.codec import attrs_fields
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.properties import (
     Property,
@@ -134,8 +142,8 @@ class _Shrinker:
     def run(self) -> Minimized:
         changed = True
         while changed and not self.cut:
-            changed = (self._segments() | self._settles() | self._deletions()
-                       | self._clients())
+            changed = (self._operations() | self._segments() | self._settles()
+                       | self._deletions() | self._clients())
         assert self.trace is not None
         return Minimized(self.trace, self.verdict, self.fault, self.runs, self.steps, self.cut)
 
@@ -218,6 +226,21 @@ class _Shrinker:
                     attrs.evolve(x, client=swap[x.client])
                     if isinstance(x, Invoke) and x.client in swap else x
                     for x in self.best[at[0]:]])
+        return changed
+
+    def _operations(self) -> bool:
+        """Drop each invocation in turn (last first), the client's later operations renumbered
+        in the actions after it; what no longer applies drops out of the replay."""
+        changed = False
+        i = len(self.best) - 1
+        while i >= 0 and not self.cut:
+            invoke = self.best[i]
+            if isinstance(invoke, Invoke):
+                seq = 1 + sum(1 for x in self.best[:i]
+                              if isinstance(x, Invoke) and x.client == invoke.client)
+                tail = [_renumbered(x, invoke.client, seq) for x in self.best[i + 1:]]
+                changed |= self._try(i, len(self.best), tail)
+            i = min(i, len(self.best)) - 1
         return changed
 
     # -- replays -------------------------------------------------------------------------------
@@ -308,6 +331,40 @@ def _portable(trace: Trace) -> list[_Portable]:
             if isinstance(event, Sent):
                 sent[event.envelope.id] = event.envelope
     return actions
+
+
+def _renumbered(action: _Portable, client: NodeId, dropped: int) -> _Portable:
+    """``action`` with ``client``'s operations after its ``dropped``-th numbered one lower."""
+    if isinstance(action, (_Route, ByzantineSend)):
+        payload = _renumber(action.payload, client, dropped)
+        return action if payload is action.payload else attrs.evolve(action, payload=payload)
+    return action
+
+
+def _renumber(value: Any, client: NodeId, dropped: int) -> Any:
+    if isinstance(value, OpId):
+        return OpId(client, value.seq - 1) if value.client == client and value.seq > dropped \
+            else value
+    if isinstance(value, tuple):
+        items = tuple(_renumber(v, client, dropped) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, frozenset):
+        members = frozenset(_renumber(v, client, dropped) for v in value)
+        return value if members == value else members
+    if not attrs.has(type(value)):
+        return value
+    changes = {}
+    for name in attrs_fields(type(value)):
+        old = getattr(value, name)
+        new = _renumber(old, client, dropped)
+        if new is not old:
+            changes[name.lstrip("_")] = new
+    if not changes:
+        return value
+    try:
+        return attrs.evolve(value, **changes)
+    except (TypeError, ValueError):  # (a class attrs cannot rebuild: left as it was)
+        return value
 
 
 def _settle_hold(action: _Portable) -> frozenset[Any] | None:

@@ -20,7 +20,9 @@ every Byzantine server honest, the first candidate.
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -46,6 +48,25 @@ def cut_sizes(config: Any) -> list[int]:
     return list(dict.fromkeys([0, widest, *range(1, servers + 1)]))
 
 
+Rule = Callable[[Any, st.DataObject], None]
+
+
+def resuming(action: Rule) -> Rule:
+    """An action of the adversary's: if an operation paused for it, the network runs on once
+    it is done (the pause ends).  The random machine and the explorer both reach it only
+    through the rules, so a pause means the same to both."""
+
+    @functools.wraps(action)
+    def run(self: Any, data: st.DataObject) -> None:
+        paused = self._paused
+        action(self, data)
+        if paused:
+            self._paused = False
+            self._exchange()
+
+    return run
+
+
 class PartitionRules:
     """Rules and network of the SPLIT tactic (mixed into its rule machine,
     :class:`~tssbqs_pbt.engine.tactics.SplitMachine`, which provides ``world``, ``adversary``,
@@ -63,7 +84,7 @@ class PartitionRules:
         self._cut: frozenset[Any] = frozenset()  # correct servers cut off now
         self._held: set[int] = set()  # messages held until released (or the drain)
         self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
-        self._paused = False  # an operation paused for the adversary (the explorer's pauses)
+        self._paused = False  # an operation paused for the adversary (``invoke``'s pause)
 
     # -- the network -------------------------------------------------------------------------
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
@@ -143,11 +164,14 @@ class PartitionRules:
         self._mark_held()
 
     # -- rules -------------------------------------------------------------------------------
-    @precondition(lambda self: self._may_invoke())
+    @precondition(lambda self: self._may_invoke() and not self._paused)
     @rule(data=st.data())
     def invoke(self, data: st.DataObject) -> None:
         """A client starts an operation; the network may cut a new set of correct servers off;
-        each Byzantine server picks its mode; the network runs."""
+        each Byzantine server picks its mode; the network runs.  The operation may pause for
+        the adversary once the Byzantine servers have answered its k-th message (k up to
+        ``setup.pauses``, 0: no pause): no operation starts then, the adversary's next action
+        (any rule but ``invoke``) comes first, and the network runs on after it."""
         self._invoke_drawn(data)  # type: ignore[attr-defined]
         pause_at = None
         if self.adversary is not None:
@@ -161,6 +185,7 @@ class PartitionRules:
 
     @precondition(lambda self: bool(self.world.pending))
     @rule(data=st.data())
+    @resuming
     def repartition(self, data: st.DataObject) -> None:
         """While an operation runs: another set of correct servers is cut off (what was held
         stays held), the Byzantine servers may change mode, and the network runs."""
@@ -171,6 +196,7 @@ class PartitionRules:
 
     @precondition(lambda self: bool(self._held & set(self.world.pool.ids())))
     @rule(data=st.data())
+    @resuming
     def release(self, data: st.DataObject) -> None:
         """The network delivers held messages it chooses: one, or every one to its server."""
         held = self._held
@@ -187,6 +213,7 @@ class PartitionRules:
 
     @precondition(lambda self: bool(self.kept))
     @rule(data=st.data())
+    @resuming
     def give_back(self, data: st.DataObject) -> None:
         """A Byzantine server sends a message it kept (newest first) to one correct server or
         to every one."""
@@ -196,6 +223,7 @@ class PartitionRules:
 
     @precondition(lambda self: self.adversary is not None and bool(self.adversary.messages()))
     @rule(data=st.data())
+    @resuming
     def synthesise(self, data: st.DataObject) -> None:
         """A Byzantine server builds a whole well-formed request from the pooled knowledge
         (collections composed from held statements and its own) and sends it."""
@@ -215,6 +243,20 @@ class PartitionRules:
             return
         adversary.produced(message)
         self._send_out(data, message)
+
+    @precondition(lambda self: bool(self._answers()))
+    @rule(data=st.data())
+    @resuming
+    def answer(self, data: st.DataObject) -> None:
+        """A Byzantine delegate hands a client a reply it can sign for its operation."""
+        super().answer(data)  # type: ignore[misc]
+
+    def teardown(self) -> None:
+        """A run that ends at a pause: the adversary did nothing more, the network runs on."""
+        if self._paused and not self.failed:  # type: ignore[attr-defined]
+            self._paused = False
+            self._exchange()
+        super().teardown()  # type: ignore[misc]
 
     def _send_out(self, data: st.DataObject, message: Any) -> None:
         """To every correct server (the simplest), to one, or to one client."""
