@@ -10,6 +10,9 @@
   protocol on its own emulated state, silent, keeping every message of one kind to itself
   (released later, to whom the adversary likes), or restarting from its initial state (it then
   reports what it held at the start).  All of them pool one knowledge.
+- **Pauses.**  An operation may stop once the Byzantine servers have answered its k-th
+  message (``invoke`` draws k, up to ``setup.pauses``): the adversary's next action comes in
+  the middle of the operation, and the operation runs on after it (:func:`resuming`).
 - **Composed evidence.**  ``synthesise`` builds a whole request from the pooled knowledge, its
   collections assembled from held statements and the Byzantine servers' own
   (:mod:`tssbqs_pbt.strategies.evidence`), sent by the Byzantine server drawn.
@@ -61,8 +64,7 @@ def resuming(action: Rule) -> Rule:
         paused = self._paused
         action(self, data)
         if paused:
-            self._paused = False
-            self._exchange()
+            self._resume()
 
     return run
 
@@ -254,9 +256,13 @@ class PartitionRules:
     def teardown(self) -> None:
         """A run that ends at a pause: the adversary did nothing more, the network runs on."""
         if self._paused and not self.failed:  # type: ignore[attr-defined]
-            self._paused = False
-            self._exchange()
+            self._resume()
         super().teardown()  # type: ignore[misc]
+
+    def _resume(self) -> None:
+        """The paused operation goes on: the network runs."""
+        self._paused = False
+        self._exchange()
 
     def _send_out(self, data: st.DataObject, message: Any) -> None:
         """To every correct server (the simplest), to one, or to one client."""
