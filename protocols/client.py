@@ -40,7 +40,7 @@ class ClientPhase(enum.Enum):
     READ = "read"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ClientState:
     phase: ClientPhase = ClientPhase.IDLE
     op: OpId | None = None

@@ -13,7 +13,7 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class FMap(Generic[K, V]):
     """Insertion-ordered immutable map; ``set``/``remove`` return new maps."""
 

@@ -53,7 +53,7 @@ def next_ts(after: Ts, writer: int) -> Ts:
     return (after[0] + 1, writer)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Datum:
     """<value, ts>, with the service signature on it when it is self-verifying."""
 
@@ -65,7 +65,7 @@ class Datum:
 INITIAL = Datum("v0", (0, 0))
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Basis:
     """A service-signed read reply: proof that <value, ts> was the newest datum for ``op``."""
 
@@ -75,19 +75,19 @@ class Basis:
     sig: Signature
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WriteBody:
     value: str
     basis: Basis | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadBody:
     pass
 
 
 # -- client -> delegate -----------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Request:
     """A client's signed request, sent to each of its delegates."""
 
@@ -95,13 +95,13 @@ class Request:
 
 
 # -- collecting ---------------------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Query:
     op: OpId
     attempt: int = 0
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Report:
     """A server's statement of the datum it holds, bound to one operation and attempt."""
 
@@ -110,13 +110,13 @@ class Report:
     datum: Datum
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class QueryReply:
     report: NodeSigned  # NodeSigned(server, Report)
 
 
 # -- signing a new datum --------------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SignDatum:
     """Delegate to servers: sign <request's value, ts>; ``ts`` is None when signers choose it."""
 
@@ -125,7 +125,7 @@ class SignDatum:
     evidence: tuple[NodeSigned | Datum, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class DatumPartial:
     op: OpId
     value: str
@@ -133,7 +133,7 @@ class DatumPartial:
     partial: PartialSignature
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Refuse:
     """A server will not sign: it holds or promised ``promise``, which is not below the ask."""
 
@@ -141,7 +141,7 @@ class Refuse:
     promise: Ts
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class AlreadyStored:
     """REQUEST_DEDUP=STORED: the server will not sign again for ``op``; it shows the datum it
     stored for that request, so a correct delegate can go on storing it."""
@@ -151,13 +151,13 @@ class AlreadyStored:
 
 
 # -- storing and acknowledging ---------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Store:
     request: NodeSigned
     datum: Datum
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Ack:
     """A server's statement that it stored <value, ts> for ``op``."""
 
@@ -166,7 +166,7 @@ class Ack:
     ts: Ts
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class StoreAck:
     op: OpId
     value: str
@@ -175,7 +175,7 @@ class StoreAck:
     partial: PartialSignature | None = None  # ACK_MODE=PIGGYBACK: partial on the write reply
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SignWriteReply:
     op: OpId
     value: str
@@ -183,7 +183,7 @@ class SignWriteReply:
     acks: tuple[NodeSigned, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WriteReplyPartial:
     op: OpId
     value: str
@@ -192,7 +192,7 @@ class WriteReplyPartial:
 
 
 # -- reads ---------------------------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SignRead:
     """Delegate to servers: sign the read reply for ``op`` over ``datum``."""
 
@@ -202,7 +202,7 @@ class SignRead:
     evidence: tuple[NodeSigned, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadPartial:
     op: OpId
     value: str
@@ -210,7 +210,7 @@ class ReadPartial:
     partial: PartialSignature
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class StaleRead:
     """A server will not sign a read reply over a datum older than its own (``newer``)."""
 
@@ -219,14 +219,14 @@ class StaleRead:
     newer: Ts
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadOwn:
     """One-phase read: every server signs a reply over its own datum."""
 
     op: OpId
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadOwnReply:
     op: OpId
     datum: Datum
@@ -234,7 +234,7 @@ class ReadOwnReply:
 
 
 # -- delegate -> client ----------------------------------------------------------------------------
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WriteReply:
     op: OpId
     value: str
@@ -242,7 +242,7 @@ class WriteReply:
     sig: Signature
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadReply:
     op: OpId
     value: str

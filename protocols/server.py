@@ -43,7 +43,7 @@ __all__ = ["PARTICIPANT_HANDLERS", "ServerState"]
 Result = tuple["ServerState", Sequence[Effect]]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ServerState:
     datum: Datum = INITIAL
     promise: Ts = (0, 0)  # SIGN_GUARD=LOCAL: the highest timestamp this server signed for

@@ -21,7 +21,7 @@ class Stage(enum.Enum):
     DONE = "done"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class WriteTask:
     request: NodeSigned
     stage: Stage
@@ -35,7 +35,7 @@ class WriteTask:
     reply_partials: tuple[PartialSignature, ...] = ()
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReadTask:
     request: NodeSigned
     stage: Stage

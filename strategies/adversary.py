@@ -11,8 +11,8 @@ derived from the protocol's message declarations, so it works for any plugged-in
   can invent (a fabricated value, a timestamp above everything seen), then repair the message
   the way B can: statements of correct processes become B's own statements, and every declared
   signature or partial field gets the signature B holds or can combine for the new content;
-- **forget**: throw its emulated state away (then it reports stale data).
-Every Byzantine server acts (one pooled knowledge; each its own emulated state)."""
+- **forget**: throw its emulated state away (then it reports stale data).  Every Byzantine
+  server acts (one pooled knowledge; each its own emulated state)."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ from tssbqs_pbt.kernel import (
     World,
     signed_content,
 )
+from tssbqs_pbt.kernel.memo import handle
 
 __all__ = ["FABRICATED_VALUE", "Adversary", "Position"]
-
 FABRICATED_VALUE = "fake"
 _NODE_SIGNED = declare(NodeSigned, signer=FieldRole.OPAQUE, body=FieldRole.DATA)
 _LEAF_ROLES = (FieldRole.VALUE, FieldRole.TIMESTAMP, FieldRole.OPERATION, FieldRole.COUNTER)
@@ -141,10 +141,10 @@ class Adversary:
         self.cursor += 1
         server = envelope.dst if envelope.dst in self.states else self.me
         self.sender = server
+        w = self.world
         try:
-            self.states[server], effects = self.world.protocol.on_server_message(
-                self.world.contexts[server], self.states[server], envelope
-            )
+            self.states[server], effects = handle(w.memo, w.protocol.on_server_message, server,
+                                                  w.contexts[server], self.states[server], envelope)
         except Exception:
             return []  # B is not bound by the protocol: a crashing handler just does nothing
         out: list[tuple[NodeId, Any]] = []

@@ -118,7 +118,7 @@ def _machine_class(**options: str) -> type:
 
 
 def test_keep_moves_name_the_kind_kept() -> None:
-    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.bfs import replay as _run
     from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
@@ -138,7 +138,7 @@ def test_keep_moves_name_the_kind_kept() -> None:
 def test_each_move_costs_what_the_adversary_does() -> None:
     # a new cut counts one (healing it is free), each Byzantine server not honest one; a
     # "new" cut equal to the current one is the same move as keeping it and is left out
-    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.bfs import replay as _run
     from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
@@ -160,7 +160,7 @@ def test_each_move_costs_what_the_adversary_does() -> None:
 def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
     # after a write: B may synthesise requests (each a call of the SPLIT machine's own rule);
     # with nothing held and nothing kept there is no release and no give-back
-    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.bfs import replay as _run
     from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()
@@ -186,7 +186,7 @@ def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
 
 
 def test_no_action_once_the_budget_is_spent() -> None:
-    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.bfs import replay as _run
     from tssbqs_pbt.engine.explore_moves import candidates
 
     after = _run(_machine_class(), ({"client": 0, "write": True},))
@@ -215,7 +215,7 @@ def test_which_clients_any_lets_any_client_act_up_to_the_count() -> None:
     # which client acts decides who serves it (delegates rotate with the client): with
     # which_clients="any" the first operation may be any client's, the next ones only those of
     # clients that acted while `clients` of them have
-    from tssbqs_pbt.engine.explore import _run
+    from tssbqs_pbt.engine.bfs import replay as _run
     from tssbqs_pbt.engine.explore_moves import candidates
 
     machine_class = _machine_class()

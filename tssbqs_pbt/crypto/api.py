@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PublicKey:
     """The service public key PK; it never changes, not even across share refreshes."""
 
@@ -45,7 +45,7 @@ class PublicKey:
     exponent: int = 0  # RSA public exponent e (0 in the ideal scheme)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class VerificationKeys:
     """Public per-epoch data to check partial signatures (Shoup's v and v_1..v_n)."""
 
@@ -55,7 +55,7 @@ class VerificationKeys:
     keys: tuple[int, ...] = ()
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, cache_hash=True)
 class KeyShare:
     """Server ``index``'s (1-based) share of the key for one epoch. ``secret`` is never printed."""
 
@@ -69,7 +69,7 @@ class KeyShare:
         return f"KeyShare({self.scheme}, key={self.key_id[:8]}, S{self.index}, epoch={self.epoch})"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PartialSignature:
     """Signer ``signer``'s partial signature on ``msg`` in key epoch ``epoch``."""
 
@@ -81,7 +81,7 @@ class PartialSignature:
     proof: tuple[int, int] | None = None  # Shoup's (c, z) share-correctness proof
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Signature:
     """An ordinary service signature on ``msg``, valid under the public key ``key_id``."""
 
@@ -90,7 +90,7 @@ class Signature:
     value: int
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Dealing:
     """The output of a dealer: the public key, this epoch's verification keys, and n shares."""
 

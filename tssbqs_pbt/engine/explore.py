@@ -23,24 +23,20 @@ used, and whether the scope was exhausted or a bound cut it short.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.engine.explore_moves import ACTIONS, Move, candidates, clone, fingerprint, play
-from tssbqs_pbt.engine.machine import (
-    FaultFound,
-    PropertyViolated,
-    SearchSetup,
-    Tactic,
-    make_machine,
-)
+from tssbqs_pbt.engine.bfs import BreadthFirst, Progress
+from tssbqs_pbt.engine.certificate import Certificate, ExploreResult, Moves
+from tssbqs_pbt.engine.explore_moves import ACTIONS
+from tssbqs_pbt.engine.machine import SearchSetup, Tactic, make_machine
 from tssbqs_pbt.engine.partition import B_MODES
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import SystemConfig
+from tssbqs_pbt.kernel.memo import HandlerMemo
 from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.wording import plural
@@ -173,120 +169,29 @@ class Scope:
         return text
 
 
-@attrs.frozen
-class Certificate:
-    """What an exploration covered: states, transitions (moves run), the depth reached, the
-    reductions used, and whether the whole scope was explored."""
-
-    scope: Scope
-    states: int
-    transitions: int
-    depth: int
-    exhausted: bool
-    elapsed_s: float
-    reductions: tuple[str, ...] = ("state fingerprints",)  # (see REDUCTIONS)
-    cut_by: str | None = None  # the bound that stopped it ("max_states", "seconds")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope.describe(), "states": self.states,
-                "transitions": self.transitions, "depth": self.depth,
-                "exhausted": self.exhausted, "reductions": list(self.reductions),
-                "cut_by": self.cut_by, "elapsed_s": round(self.elapsed_s, 2)}
-
-
-@attrs.frozen
-class ExploreResult:
-    certificate: Certificate
-    failure: AssertionError | None = None  # the first violation in breadth-first order
-    moves: tuple[Mapping[str, Any], ...] = ()  # the schedule that led to it (its draws)
-    described: tuple[str, ...] = ()  # each move in words
-
-
-class Moves:
-    """The draws of one move, by label (a stand-in for Hypothesis's ``data``): the machine's
-    own rules run with exactly these choices; a draw not given takes its simplest value."""
-
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = dict(values)
-
-    def draw(self, strategy: Any, label: str | None = None) -> Any:
-        if label in self.values:
-            return self.values[label]
-        return False if "write" in (label or "") or label == "new cut" else 0
-
-
 def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None = None, *,
             declarations: Mapping[type, MessageDecl] | None = None,
-            scheme: ThresholdScheme | None = None) -> ExploreResult:
+            scheme: ThresholdScheme | None = None, workers: int = 1,
+            progress: Progress | None = None) -> ExploreResult:
     """Explore every schedule of ``scope`` breadth first; return the first violation (the
-    shortest within the scope) or a certificate of what was covered."""
+    shortest within the scope) or a certificate of what was covered.  ``workers`` > 1
+    expands each level on that many forked processes (the same states, verdict and
+    counterexample as one); ``progress`` is called with a mapping of the counts so far
+    (level, states, transitions, frontier, elapsed_s) after each chunk of a level."""
     scope = scope or Scope()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgument(f"explore(workers={workers!r}): must be a whole number >= 1")
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol
                                     ).declarations(protocol)
     setup = SearchSetup(protocol, config, declarations, scheme=scheme,
                         signed_value=getattr(protocol, "signed_value", None),
                         tactic=Tactic.SPLIT, max_ops=scope.operations, pauses=scope.pauses,
-                        properties=frozenset(_PROPERTIES[p] for p in scope.properties))
-    machine_class = make_machine(setup)
-    reductions = _reductions(protocol, scope)
-    started = time.perf_counter()
-    seen: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-    transitions = depth = 0
-
-    def certificate(exhausted: bool, cut_by: str | None = None) -> Certificate:
-        return Certificate(scope, len(seen), transitions, depth, exhausted,
-                           time.perf_counter() - started, reductions, cut_by)
-
-    try:
-        root = _start(machine_class)  # (a violation before any move: the configuration)
-    except (PropertyViolated, FaultFound) as failure:
-        return ExploreResult(certificate(False, "violation"), failure, ())
-    # the frontier: (schedule, machine after it, adversary actions and interventions used)
-    frontier: list[tuple[tuple[Move, ...], Any, int, int]] = [((), root, 0, 0)]
-    budget = scope.interventions
-    for level in range(1, scope.operations + scope.actions + 1):
-        following: list[tuple[tuple[Move, ...], Any, int, int]] = []
-        for path, parent, used, spent in frontier:
-            left = None if budget is None else budget - spent
-            for move, cost in candidates(parent, scope, scope.actions - used, left):
-                if len(seen) >= scope.max_states:
-                    return ExploreResult(certificate(False, "max_states"))
-                if scope.seconds is not None and \
-                        time.perf_counter() - started > scope.seconds:
-                    return ExploreResult(certificate(False, "seconds"))
-                transitions += 1
-                schedule = (*path, move)
-                acted = used + (move["rule"] != "invoke")
-                machine = clone(parent)
-                try:
-                    play(machine, move, Moves)
-                    key = fingerprint(machine)
-                    budgets = seen.setdefault(key, [])
-                    # (reached before with no more actions and interventions spent: all it
-                    # can do from here was explored from there)
-                    if any(a <= acted and c <= spent + cost for a, c in budgets):
-                        continue
-                    # (reached before: its run was ended then, P2 judged; paused: a
-                    # schedule does not end there, the adversary's action follows)
-                    again = bool(budgets) or machine._paused
-                    budgets.append((acted, spent + cost))
-                    depth = level
-                    if again:
-                        following.append((schedule, machine, acted, spent + cost))
-                        continue
-                    following.append((schedule, clone(machine), acted, spent + cost))
-                    machine.teardown()
-                except (PropertyViolated, FaultFound) as failure:
-                    depth = level
-                    return ExploreResult(certificate(False, "violation"), failure, schedule,
-                                         tuple(machine.described))
-        # (schedules with a pause last: within a level, a violation that needs none is found
-        # before the schedules pauses add; the level still holds every schedule of its length)
-        frontier = sorted(following, key=lambda entry: any("pause" in m for m in entry[0]))
-        if not frontier:
-            break
-    return ExploreResult(certificate(True))
+                        properties=frozenset(_PROPERTIES[p] for p in scope.properties),
+                        memo=HandlerMemo())
+    search = BreadthFirst(make_machine(setup), scope, _reductions(protocol, scope), workers,
+                          progress)
+    return search.run()
 
 
 def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
@@ -300,19 +205,3 @@ def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
     if scope.symmetry and getattr(protocol, "symmetric_clients", False):
         out.append("client symmetry")
     return tuple(out)
-
-
-def _start(machine_class: Any) -> Any:
-    machine = machine_class()
-    machine.start(warmup=0, data=Moves({}))
-    machine.described = []
-    machine.safe()
-    return machine
-
-
-def _run(machine_class: Any, schedule: tuple[Move, ...]) -> Any:
-    """A fresh machine with ``schedule``'s moves played (P1 and P3 checked after each)."""
-    machine = _start(machine_class)
-    for move in schedule:
-        play(machine, move, Moves)
-    return machine

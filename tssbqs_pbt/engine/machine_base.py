@@ -39,6 +39,7 @@ from tssbqs_pbt.kernel import (
     step,
     write,
 )
+from tssbqs_pbt.kernel.memo import HandlerMemo
 from tssbqs_pbt.properties import (
     ConfidentialityScan,
     Property,
@@ -110,6 +111,8 @@ class SearchSetup:
     # an operation (SPLIT's) may pause once the Byzantine servers have answered up to this
     # many of its messages: the adversary then acts before the network runs on
     pauses: int = 3
+    # handler results shared by every run of this setup (the explorer's; see kernel.memo)
+    memo: HandlerMemo | None = attrs.field(default=None, eq=False)
 
 
 #: how a synthesised request's pool of candidates for one field is ordered (and narrowed),
@@ -151,7 +154,7 @@ class RuleMachine(NetworkMixin, RuleBasedStateMachine):
         # a rule's exchange stops after this many deliveries (a livelocked protocol would
         # make every rule run the whole drain bound; what is left stays in flight)
         self.bound = setup.settle_bound or 40 * setup.config.n ** 2
-        self.world = World(setup.protocol, setup.config, scheme=setup.scheme)
+        self.world = World(setup.protocol, setup.config, scheme=setup.scheme, memo=setup.memo)
         self.adversary = Adversary(self.world, setup.declarations) if self.byzantine else None
         if self.compose and self.adversary is not None:
             self.adversary.compose = True  # new collections too (strategies.evidence)

@@ -26,7 +26,7 @@ from tssbqs_pbt.kernel.actions import (
     Settle,
     Settled,
 )
-from tssbqs_pbt.kernel.codec import TypeRegistry, canonical_json, decode, encode, walk
+from tssbqs_pbt.kernel.codec import TypeRegistry, canonical_json, decode, encode, nested_of, walk
 from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.kernel.effects import Broadcast, Complete, Effect, Log, ReplyToClient, Send
 from tssbqs_pbt.kernel.ids import NodeId, OpId, client, parse_node, server
@@ -107,6 +107,7 @@ __all__ = [
     "decode",
     "encode",
     "load_trace",
+    "nested_of",
     "parse_node",
     "read",
     "registry_for",

@@ -54,6 +54,25 @@ def walk(value: Any) -> Iterator[Any]:
             extend(reversed(parts))
 
 
+_NESTED: dict[tuple[Any, type], tuple[Any, ...]] = {}
+_NESTED_MAX = 50_000
+
+
+def nested_of(value: Any, cls: type) -> tuple[Any, ...]:
+    """Every value of exactly class ``cls`` nested in ``value`` (itself included), in
+    :func:`walk` order.  Values are frozen, so the answer is remembered for a hashable one."""
+    try:
+        found = _NESTED.get((value, cls))
+    except TypeError:  # (unhashable: walked every time)
+        return tuple(v for v in walk(value) if type(v) is cls)
+    if found is None:
+        found = tuple(v for v in walk(value) if type(v) is cls)
+        if len(_NESTED) >= _NESTED_MAX:
+            _NESTED.clear()
+        _NESTED[(value, cls)] = found
+    return found
+
+
 def children(value: Any) -> tuple[Any, ...] | list[Any]:
     """The values directly nested in ``value``, in :func:`walk` order."""
     if isinstance(value, _LEAVES):

@@ -29,7 +29,7 @@ from tssbqs_pbt.crypto.api import (
     ThresholdScheme,
     VerificationKeys,
 )
-from tssbqs_pbt.kernel.codec import attrs_fields, children, walk
+from tssbqs_pbt.kernel.codec import attrs_fields, children
 from tssbqs_pbt.kernel.ids import NodeId
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.values import NodeSigned
@@ -186,8 +186,19 @@ class Knowledge:
 
     def why_not_derivable(self, payload: Any) -> str | None:
         """None if the adversary can build ``payload``; otherwise the offending part."""
-        for obj in walk(payload):
+        # (an object the adversary holds is derivable with all its parts: not walked into)
+        stack = [payload]
+        while stack:
+            obj = stack.pop()
             cls = type(obj)
+            try:
+                if obj in self._objects.get(cls, ()):
+                    continue
+            except TypeError:  # (unhashable: walked)
+                pass
+            parts = children(obj)
+            if parts:
+                stack.extend(reversed(parts))
             if cls is PartialSignature:
                 if obj.signer in self._own_signers or obj in self._objects.get(cls, ()):
                     continue

@@ -23,7 +23,7 @@ from tssbqs_pbt.kernel.values import Operation
 __all__ = ["Envelope", "Handled", "NodeContext", "NodeProtocol"]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Envelope:
     """A message in flight: ``payload`` sent by ``src`` to ``dst``; ``id`` orders the pool."""
 
@@ -33,7 +33,7 @@ class Envelope:
     payload: Any
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class NodeContext:
     """What a node knows from the start and never changes."""
 

@@ -33,6 +33,7 @@ from tssbqs_pbt.kernel.actions import (
 )
 from tssbqs_pbt.kernel.effects import Broadcast, Complete, Log, ReplyToClient, Send
 from tssbqs_pbt.kernel.ids import NodeId, OpId
+from tssbqs_pbt.kernel.memo import handle
 from tssbqs_pbt.kernel.node import Envelope, Handled
 from tssbqs_pbt.kernel.world import HistoryRecord, StepRecord, World
 
@@ -95,7 +96,9 @@ def _deliver(world: World, envelope: Envelope, events: list[Event]) -> None:
     protocol = world.protocol
     handler = protocol.on_server_message if dst.is_server else protocol.on_client_message
     what = f"{type(envelope.payload).__name__} #{envelope.id} from {envelope.src}"
-    _run(world, dst, events, what, lambda: handler(ctx, world.states[dst], envelope))
+    state = world.states[dst]
+    _run(world, dst, events, what,
+         lambda: handle(world.memo, handler, dst, ctx, state, envelope))
 
 
 def _byzantine_send(world: World, action: ByzantineSend, events: list[Event]) -> None:

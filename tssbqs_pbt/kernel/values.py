@@ -26,7 +26,7 @@ class OpKind(enum.Enum):
     READ = "read"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Operation:
     """What a client asks the service: ``write(value)`` or ``read()``."""
 
@@ -51,7 +51,7 @@ def read() -> Operation:
     return Operation(OpKind.READ)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class OpResult:
     """What a client accepted: the value read (or written) and its timestamp."""
 
@@ -59,7 +59,7 @@ class OpResult:
     ts: Timestamp | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class NodeSigned:
     """A statement ``body`` signed with one process's own key (a client request, a server ack).
 

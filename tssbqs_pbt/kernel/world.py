@@ -17,6 +17,7 @@ from tssbqs_pbt.kernel.actions import Action, Completed, Event, Invoked, Phase
 from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.kernel.ids import NodeId, OpId
 from tssbqs_pbt.kernel.knowledge import Knowledge
+from tssbqs_pbt.kernel.memo import HandlerMemo
 from tssbqs_pbt.kernel.network import Pool
 from tssbqs_pbt.kernel.node import NodeContext, NodeProtocol
 
@@ -72,6 +73,7 @@ class World:
         *,
         scheme: ThresholdScheme | None = None,
         dealing: Dealing | None = None,
+        memo: HandlerMemo | None = None,
     ) -> None:
         check_node_protocol(protocol)
         self.protocol = protocol
@@ -84,6 +86,10 @@ class World:
                 f"the dealing is for n={pk.n}, t={pk.t} but the world has n={config.n}, "
                 f"t={config.t}; deal keys for the world's n and t"
             )
+        # handler results shared with other worlds of the same dealing (see kernel.memo)
+        self.memo = memo
+        if memo is not None:
+            memo.bind(self.dealing)
         self.contexts: dict[NodeId, NodeContext] = {}
         self.states: dict[NodeId, Any] = {}
         self.pool = Pool()

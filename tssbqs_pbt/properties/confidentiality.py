@@ -20,7 +20,7 @@ from tssbqs_pbt.kernel import (
     StepRecord,
     SystemConfig,
     Trace,
-    walk,
+    nested_of,
 )
 from tssbqs_pbt.properties.history import INITIAL_VALUE
 from tssbqs_pbt.properties.verdict import Clause, Property, Status, Verdict, Violation
@@ -71,8 +71,8 @@ class ConfidentialityScan:
                 if isinstance(event, Learned):
                     held.append((event.signature, None))
                 elif isinstance(event, Absorbed) and event.msg_id in sent:
-                    held.extend((o, event.msg_id) for o in walk(sent[event.msg_id].payload)
-                                if isinstance(o, Signature))
+                    held.extend((o, event.msg_id)
+                                for o in nested_of(sent[event.msg_id].payload, Signature))
                 for signature, msg_id in held:
                     value = signed_value(signature.msg)
                     if value is None or value in asked or signature.msg in reported:
