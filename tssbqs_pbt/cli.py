@@ -63,22 +63,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "the valid set, and write report.md, results.jsonl and every counterexample to --out. "
         "A full sweep at n=4 takes hours on a small machine; pin options with --only and q/t "
         "to see a result in minutes (docs/sweep.md).")
-    sweep.add_argument("--n", type=int, default=4, help="servers (default 4)")
-    sweep.add_argument("--f", type=int, default=1, help="Byzantine bound (default 1)")
+    # (--n, --f, --budget, --seed and --out default to None, so that a flag given with
+    # --resume is seen and refused; spec_from_args and run_sweep_command fill in the defaults)
+    sweep.add_argument("--n", type=int, default=None, help="servers (default 4)")
+    sweep.add_argument("--f", type=int, default=None, help="Byzantine bound (default 1)")
     sweep.add_argument("--q", default=None, help="quorum sizes, e.g. 3 or 2,3 (default 1..n)")
     sweep.add_argument("--t", default=None, help="thresholds, e.g. 2,3 (default 1..n)")
     sweep.add_argument("--only", action="append", default=[], metavar="OPTION=VALUE",
                        help="pin an option (repeatable), e.g. --only SIGN_GUARD=LOCAL; "
                        "q=.. and t=.. pin the parameters")
-    sweep.add_argument("--budget", default="standard",
-                       help="quick | standard | thorough | examples per combination")
+    sweep.add_argument("--budget", default=None,
+                       help="quick | standard | thorough | examples per combination (default "
+                       "standard)")
     sweep.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
-    sweep.add_argument("--out", default="tssbqs-sweep", help="report directory (checked to be "
-                       "writable before the sweep starts)")
+    sweep.add_argument("--out", default=None, help="report directory (default tssbqs-sweep; "
+                       "checked to be writable before the sweep starts)")
     sweep.add_argument("--resume", default=None, metavar="DIR",
-                       help="finish the sweep in DIR, skipping its finished combinations; "
-                       "with --explore-* flags, its survivors are explored again in that "
-                       "scope (built on the sweep's own) and nothing else runs again")
+                       help="finish the sweep in DIR, skipping its finished combinations, "
+                       "with the parameters, budget and seed DIR records (--n, --f, --budget, "
+                       "--seed and --out are refused); with --explore-* flags, its survivors "
+                       "are explored again in that scope (built on the sweep's own) and "
+                       "nothing else runs again")
     sweep.add_argument("--workers", type=int, default=None,
                        help="local worker processes (default: one per core)")
     sweep.add_argument("--dask-local", type=int, default=None, metavar="N",

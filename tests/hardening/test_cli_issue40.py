@@ -1,0 +1,67 @@
+"""Issue 40, "what a user meets at the command line": flags a resumed sweep would ignore,
+duplicated design options, one rule for the Byzantine servers, SIGTERM on a sweep, absurd
+numbers, plug-ins checked alike by every entry point, replay files that keep apart."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tssbqs_pbt.cli import main
+from tssbqs_pbt.engine.search import Budget
+from tssbqs_pbt.sweep.space import SweepSpec, parse_pins
+from tssbqs_pbt.sweep.store import write_manifest
+
+PINS = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
+        "ACK_MODE=EVIDENCE", "READ_GUARD=EVIDENCE", "READ_SHAPE=TWO_PHASE"]
+
+
+def _here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in this process."""
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+
+
+def _refused(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit status 2, one line on stderr, naming what it must."""
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("tssbqs-pbt: error: ") and done.stderr.count("\n") == 1, (
+        done.stderr)
+    for fragment in fragments:
+        assert fragment in done.stderr, done.stderr
+
+
+# -- 3. flags a resumed sweep would ignore ---------------------------------------------------
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    """A sweep directory with only its manifest (n=4 f=1, budget 40, seed 11)."""
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    write_manifest(folder, SweepSpec(qs=(3,), ts=(1, 2), pins=parse_pins(PINS),
+                                     budget=Budget(40), budget_name="40", seed=11, explore=None))
+    return folder
+
+
+@pytest.mark.parametrize(("flag", "value", "said"), [
+    ("--budget", "100", "keeps the budget its sweep.json records (40)"),
+    ("--budget", "standard", "(40)"),
+    ("--seed", "12", "keeps the seed its sweep.json records (11)"),
+    ("--seed", "11", "(11)"),  # (the same value is refused too: the flag does nothing)
+    ("--n", "7", "keeps the n its sweep.json records (4)"),
+    ("--f", "2", "keeps the f its sweep.json records (1)"),
+    ("--out", "elsewhere", "writes to"),
+])
+def test_resume_refuses_each_flag_it_would_ignore(
+        flag: str, value: str, said: str, manifest: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    if flag == "--out":
+        value = str(tmp_path / value)
+    done = _here(capsys, "sweep", "--resume", str(manifest), flag, value, "--no-progress")
+    _refused(done, f"with {flag} {value}", said, f"drop {flag}")
+    assert not (manifest / "results.jsonl").exists()  # refused before any work
+    assert not (tmp_path / "elsewhere").exists()
