@@ -65,3 +65,36 @@ def test_resume_refuses_each_flag_it_would_ignore(
     _refused(done, f"with {flag} {value}", said, f"drop {flag}")
     assert not (manifest / "results.jsonl").exists()  # refused before any work
     assert not (tmp_path / "elsewhere").exists()
+
+
+# -- 5. a key given twice --------------------------------------------------------------------
+@pytest.mark.parametrize(("design", "key"), [
+    ("n=4 f=1 q=3 t=2 q=2", "q is given twice"),
+    ("n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL SIGN_GUARD=NONE", "SIGN_GUARD is given twice"),
+    ("n=4 f=1 q=3 t=2 SIGN_GUARD=LOCAL sign-guard=LOCAL", "SIGN_GUARD is given twice"),
+    ("n=4 n=4 f=1 q=3 t=2", "n is given twice"),
+])
+@pytest.mark.parametrize("command", ["search", "explore"])
+def test_a_design_with_a_key_twice_is_refused(
+        command: str, design: str, key: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    done = _here(capsys, command, "--design", design, "--out", str(tmp_path / "never"))
+    _refused(done, key)
+    assert not (tmp_path / "never").exists()
+
+
+def test_check_refuses_a_design_name_with_a_key_twice() -> None:
+    from tssbqs_pbt import check
+    from tssbqs_pbt.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="t is given twice"):
+        check("design[n=4 f=1 q=3 t=2 t=3]", budget=1, database=None)
+
+
+def test_the_sweep_refuses_an_option_pinned_twice_even_to_one_value(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for second in ("SIGN_GUARD=NONE", "SIGN_GUARD=LOCAL"):
+        done = _here(capsys, "sweep", "--out", str(tmp_path / "never"), "--only",
+                     "SIGN_GUARD=LOCAL", "--only", second)
+        _refused(done, "SIGN_GUARD is given twice", "--only SIGN_GUARD=LOCAL", f"--only {second}")
+    assert not (tmp_path / "never").exists()
