@@ -145,7 +145,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "result: docs/reading-counterexamples.md.")
     _add_protocol_choice(search)
     search.add_argument("--byzantine", type=int, default=None,
-                        help="index of the Byzantine server (default: the last; 0 for none)")
+                        help="index of the one Byzantine server (default: the last f servers, "
+                        "as explore and check() take them; 0 for none)")
     search.add_argument("--budget", default="thorough",
                         help="quick | standard | thorough | a number of examples (default "
                         "thorough: a search stops at its first violation, so the budget "
@@ -344,14 +345,14 @@ def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
 
 def _search(args: argparse.Namespace) -> int:
     from tssbqs_pbt.engine.search import Budget, search
-    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.kernel import SystemConfig, last_servers
 
     protocol, n, f, q, t = _protocol_of(args)
     budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
               else Budget.named(args.budget))
-    byzantine = n if args.byzantine is None else args.byzantine
-    config = SystemConfig(n=n, f=f, q=q, t=t,
-                          byzantine=frozenset({byzantine}) if byzantine else frozenset())
+    byzantine = (last_servers(n, f) if args.byzantine is None
+                 else frozenset({args.byzantine}) if args.byzantine else frozenset())
+    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=byzantine)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     check_writable_dir("--out", args.out)  # before the search: it saves as soon as it finds
     result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
@@ -391,12 +392,12 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.engine.explore import Scope, explore
     from tssbqs_pbt.engine.machine import Tactic
     from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
-    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.kernel import SystemConfig, last_servers
     from tssbqs_pbt.report import write_report
 
     protocol, n, f, q, t = _protocol_of(args)
     scope = Scope(**scope_arguments(args))
-    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=frozenset(range(n - f + 1, n + 1)))
+    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=last_servers(n, f))
     check_writable_dir("--out", args.out)
     result = explore(protocol, config, scope)
     cert = result.certificate

@@ -98,3 +98,48 @@ def test_the_sweep_refuses_an_option_pinned_twice_even_to_one_value(
                      "SIGN_GUARD=LOCAL", "--only", second)
         _refused(done, "SIGN_GUARD is given twice", "--only SIGN_GUARD=LOCAL", f"--only {second}")
     assert not (tmp_path / "never").exists()
+
+
+# -- 6. one rule for the Byzantine servers ---------------------------------------------------
+class _Captured(Exception):
+    def __init__(self, config: object) -> None:
+        self.config = config
+
+
+def _config_of(monkeypatch: pytest.MonkeyPatch, command: str, *args: str) -> object:
+    """The SystemConfig ``command`` hands the engine (the engine is not run)."""
+    import tssbqs_pbt.engine.explore as engine_explore
+    import tssbqs_pbt.engine.search as engine_search
+
+    def capture(protocol: object, config: object, *rest: object, **kw: object) -> None:
+        raise _Captured(config)
+
+    monkeypatch.setattr(engine_search, "search", capture)
+    monkeypatch.setattr(engine_explore, "explore", capture)
+    with pytest.raises(_Captured) as caught:
+        main([command, *args])
+    return caught.value.config
+
+
+@pytest.mark.parametrize(("n", "f"), [(4, 0), (4, 1), (7, 2)])
+@pytest.mark.parametrize("command", ["search", "explore"])
+def test_every_entry_point_takes_the_last_f_servers_byzantine(
+        command: str, n: int, f: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tssbqs_pbt.kernel import last_servers
+    from tssbqs_pbt.preflight import as_spec, preflight
+
+    assert last_servers(n, f) == frozenset(range(n - f + 1, n + 1))
+    expected = preflight(as_spec("family-c"), n, f).config.byzantine  # what check() takes
+    assert expected == last_servers(n, f)
+    for way in (["--protocol", "family-c", "--n", str(n), "--f", str(f)],
+                ["--design", f"n={n} f={f} q={n - f} t={f + 1}"]):
+        config = _config_of(monkeypatch, command, *way, "--out", str(tmp_path))
+        assert config.byzantine == expected, (way, config)  # type: ignore[attr-defined]
+
+
+def test_search_byzantine_still_picks_one_server(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for given, expected in (("2", {2}), ("0", set())):
+        config = _config_of(monkeypatch, "search", "--protocol", "family-c", "--n", "7",
+                            "--f", "2", "--byzantine", given, "--out", str(tmp_path))
+        assert config.byzantine == expected  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ from tssbqs_pbt.engine.search import (
     transplant_counterexample,
 )
 from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.kernel import last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import Design
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
@@ -198,7 +199,7 @@ def crash_detail(exc: Exception) -> str:
 def _run(task: Task, started: float) -> CombinationResult:
     design = task.design
     protocol = DesignProtocol(design)
-    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    config = design.config(byzantine=last_servers(design.n, design.f))
     out = Path(task.out_dir)
     save_dir = counterexample_dir(out, task.index, design)  # a search's files (replay file
     # and report); a reused schedule's replay file is save_dir's name + -<property>.json.gz
