@@ -143,3 +143,32 @@ def test_search_byzantine_still_picks_one_server(
         config = _config_of(monkeypatch, "search", "--protocol", "family-c", "--n", "7",
                             "--f", "2", "--byzantine", given, "--out", str(tmp_path))
         assert config.byzantine == expected  # type: ignore[attr-defined]
+
+
+# -- 7. SIGTERM stops a sweep as Ctrl-C does -------------------------------------------------
+@pytest.mark.sweep
+def test_sigterm_on_a_sweep_prints_the_summary_and_the_resume_hint(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "sweep"
+    flags = ["--q", "3", "--t", "1,2", *(f"--only={p}" for p in PINS), "--budget", "150",
+             "--seed", "11", "--workers", "1", "--no-progress", "--window", "2", "--no-explore"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tssbqs_pbt.cli", "sweep", "--out", str(out), *flags],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if results.exists() and results.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the sweep finished before it could be terminated"
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3, stdout + stderr  # (not 143, killed by the signal)
+    assert "Traceback" not in stderr, stderr
+    assert "interrupted after" in stdout
+    assert "finish with: tssbqs-pbt sweep --resume" in " ".join(stdout.split())
+    assert (out / "report.md").exists()

@@ -1,17 +1,20 @@
 """``tssbqs-pbt sweep``: parse the flags, run the sweep with a progress bar, print and save.
 
-Exit status: 0 the sweep finished (whatever it found), 3 it was interrupted (what is done is
-saved; ``--resume DIR`` finishes it), 2 bad input.
+Exit status: 0 the sweep finished (whatever it found), 3 it was interrupted by Ctrl-C or
+SIGTERM (what is done is saved; ``--resume DIR`` finishes it), 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -161,12 +164,31 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
                               console=console)
     try:
-        with display:
+        with display, _terminate_as_interrupt():
             outcome = run_sweep(spec, directory, resume=resume, executor=executor,
                                 example_db=args.example_db, on_progress=display.update)
     finally:
         executor.shutdown(cancel=False)
     return _finish(console, outcome)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill PID``, a scheduler's time limit) stops the sweep as Ctrl-C does: what is
+    done is saved and the summary and the resume hint print (the default would end the process
+    with neither)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers belong to the main thread)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Eta:
