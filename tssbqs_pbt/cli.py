@@ -7,6 +7,7 @@ problem (a counterexample was found / a replay no longer shows its violation), 2
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tssbqs_pbt import __version__
-from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural, searched
 
@@ -279,7 +280,6 @@ def _load_plugin(text: str) -> str:
     import importlib
     import importlib.util
 
-    from tssbqs_pbt.errors import InvalidArgument
     from tssbqs_pbt.protocols import ProtocolSpec, register
 
     module_name, _, attr = text.partition(":")
@@ -344,12 +344,12 @@ def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.engine.search import Budget, search
+    from tssbqs_pbt.engine.search import search
     from tssbqs_pbt.kernel import SystemConfig, last_servers
+    from tssbqs_pbt.search import parse_budget
 
     protocol, n, f, q, t = _protocol_of(args)
-    budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
-              else Budget.named(args.budget))
+    _, budget = parse_budget(args.budget)
     byzantine = (last_servers(n, f) if args.byzantine is None
                  else frozenset({args.byzantine}) if args.byzantine else frozenset())
     config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=byzantine)
@@ -396,6 +396,9 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.report import write_report
 
     protocol, n, f, q, t = _protocol_of(args)
+    if args.seconds is not None and not 0 < args.seconds < math.inf:
+        raise InvalidArgument(f"--seconds {args.seconds:g}: give a positive number of seconds "
+                              "(e.g. --seconds 60), or leave it out for no time bound")
     scope = Scope(**scope_arguments(args))
     config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=last_servers(n, f))
     check_writable_dir("--out", args.out)

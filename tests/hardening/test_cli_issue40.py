@@ -172,3 +172,33 @@ def test_sigterm_on_a_sweep_prints_the_summary_and_the_resume_hint(tmp_path: Pat
     assert "interrupted after" in stdout
     assert "finish with: tssbqs-pbt sweep --resume" in " ".join(stdout.split())
     assert (out / "report.md").exists()
+
+
+# -- 8. numbers out of reason ----------------------------------------------------------------
+@pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf"])
+def test_explore_refuses_seconds_that_are_not_positive(
+        seconds: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    done = _here(capsys, "explore", "--design", "n=4 f=1 q=3 t=2", "--seconds", seconds,
+                 "--out", str(tmp_path / "never"))
+    _refused(done, "--seconds", "positive number of seconds", "leave it out")
+
+
+@pytest.mark.parametrize("budget", ["99999999999999999999", "10000001", "0", "-5"])
+@pytest.mark.parametrize("command", ["search", "sweep"])
+def test_a_budget_out_of_reason_is_refused(
+        command: str, budget: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    which = ["--design", "n=4 f=1 q=3 t=2"] if command == "search" else []
+    done = _here(capsys, command, *which, "--budget", budget, "--out", str(tmp_path / "never"))
+    _refused(done, f"--budget {budget}", "from 1 to 10,000,000", "--budget 2000")
+    assert not (tmp_path / "never").exists()
+
+
+def test_the_largest_budget_and_the_names_still_pass() -> None:
+    from tssbqs_pbt.search import MAX_EXAMPLES, parse_budget
+
+    assert parse_budget(str(MAX_EXAMPLES)) == (str(MAX_EXAMPLES), Budget(MAX_EXAMPLES))
+    assert parse_budget(" quick ") == ("quick", Budget(100))
+    from tssbqs_pbt.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="unknown budget 'lots'; use one of quick"):
+        parse_budget("lots")

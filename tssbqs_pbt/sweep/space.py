@@ -18,6 +18,7 @@ from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.engine.search import BUDGETS, Budget
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, parse_option
+from tssbqs_pbt.search import parse_budget
 from tssbqs_pbt.validation import int_at_least
 
 __all__ = ["SWEEP_SCOPE", "SweepSpec", "combination_key", "distance", "feature_distance",
@@ -250,7 +251,4 @@ def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:
 
 def parse_sweep_budget(text: str) -> tuple[str, Budget]:
     """``quick | standard | thorough`` or a number of examples per combination."""
-    word = str(text).strip()
-    if word.isdigit():
-        return word, Budget(int(word))
-    return word, Budget.named(word)
+    return parse_budget(text)
