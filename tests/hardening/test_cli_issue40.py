@@ -202,3 +202,35 @@ def test_the_largest_budget_and_the_names_still_pass() -> None:
 
     with pytest.raises(InvalidArgument, match="unknown budget 'lots'; use one of quick"):
         parse_budget("lots")
+
+
+# -- 10. scripts/check_rendering.py on a relative path ---------------------------------------
+def test_the_rendering_check_takes_a_relative_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A stand-in Chromium (it measures nothing and writes no screenshot): what is checked is
+    that the relative path reaches it as a file URI instead of raising ValueError."""
+    import importlib.util
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "check_rendering.py"
+    spec = importlib.util.spec_from_file_location("check_rendering_issue40", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    calls = tmp_path / "calls.txt"
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!{sys.executable}\nimport sys\n"
+                    f"open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+                    "if '--dump-dom' in sys.argv:\n"
+                    "    print('<pre id=\"verdict\">{\"problems\": [], \"text\": \"x\", "
+                    "\"width\": 10, \"height\": 10}</pre>')\n", encoding="utf-8")
+    fake.chmod(0o755)
+    (tmp_path / "charts").mkdir()
+    (tmp_path / "charts" / "chart.svg").write_text(
+        "<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'></svg>",
+        encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert module.main(["charts/chart.svg", "--chromium", str(fake)]) == 0
+    assert "ok " in capsys.readouterr().out
+    assert f"--screenshot={tmp_path.resolve()}/charts/chart.png" in calls.read_text()
