@@ -12,12 +12,17 @@ import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural, searched
+
+if TYPE_CHECKING:
+    from tssbqs_pbt.preflight import Conformance
 
 __all__ = ["main"]
 
@@ -332,30 +337,33 @@ def _options(*, markdown: bool) -> int:
     return 0
 
 
-def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
-    """The protocol ``--design`` or ``--protocol`` names, with its n, f, q and t."""
-    from tssbqs_pbt.protocols import DesignProtocol, get, parse_design
+def _protocol_of(args: argparse.Namespace) -> Conformance:
+    """The protocol ``--design``, ``--protocol`` or ``--plugin`` names, checked by the same
+    conformance preflight as ``check()`` (declarations, determinism, the honest no-fault
+    schedule): a malformed plug-in is refused with its :class:`InvalidProtocol` paragraph. Its
+    configuration has the last f servers Byzantine, as every entry point's."""
+    from tssbqs_pbt.preflight import as_spec, preflight
+    from tssbqs_pbt.protocols import DesignProtocol, parse_design
 
     if args.design is not None:
         design = parse_design(args.design)
-        return DesignProtocol(design), design.n, design.f, design.q, design.t
-    protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
-    return protocol, args.n, args.f, q, t
+        return preflight(as_spec(DesignProtocol(design)), design.n, design.f)
+    return preflight(as_spec(args.protocol), args.n, args.f)
 
 
 def _search(args: argparse.Namespace) -> int:
     from tssbqs_pbt.engine.search import search
-    from tssbqs_pbt.kernel import SystemConfig, last_servers
     from tssbqs_pbt.search import parse_budget
 
-    protocol, n, f, q, t = _protocol_of(args)
+    ready = _protocol_of(args)
+    protocol = ready.protocol
     _, budget = parse_budget(args.budget)
-    byzantine = (last_servers(n, f) if args.byzantine is None
-                 else frozenset({args.byzantine}) if args.byzantine else frozenset())
-    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=byzantine)
+    config = ready.config if args.byzantine is None else attrs.evolve(
+        ready.config, byzantine=frozenset({args.byzantine}) if args.byzantine else frozenset())
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     check_writable_dir("--out", args.out)  # before the search: it saves as soon as it finds
-    result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
+    result = search(protocol, config, declarations=ready.declarations, budget=budget,
+                    seed=seed, save_dir=args.out)
     found = result.counterexample
     print(f"protocol {protocol.name}")
     print(f"searched {searched(result.examples, result.search_runs, budget.examples)} in "
@@ -392,17 +400,16 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.engine.explore import Scope, explore
     from tssbqs_pbt.engine.machine import Tactic
     from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
-    from tssbqs_pbt.kernel import SystemConfig, last_servers
     from tssbqs_pbt.report import write_report
 
-    protocol, n, f, q, t = _protocol_of(args)
+    ready = _protocol_of(args)
+    protocol, config = ready.protocol, ready.config
     if args.seconds is not None and not 0 < args.seconds < math.inf:
         raise InvalidArgument(f"--seconds {args.seconds:g}: give a positive number of seconds "
                               "(e.g. --seconds 60), or leave it out for no time bound")
     scope = Scope(**scope_arguments(args))
-    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=last_servers(n, f))
     check_writable_dir("--out", args.out)
-    result = explore(protocol, config, scope)
+    result = explore(protocol, config, scope, declarations=ready.declarations)
     cert = result.certificate
     print(f"protocol {protocol.name}")
     print(f"scope: {scope.describe()}")

@@ -5,6 +5,7 @@ numbers, plug-ins checked alike by every entry point, replay files that keep apa
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,62 @@ def test_the_rendering_check_takes_a_relative_path(
     assert module.main(["charts/chart.svg", "--chromium", str(fake)]) == 0
     assert "ok " in capsys.readouterr().out
     assert f"--screenshot={tmp_path.resolve()}/charts/chart.png" in calls.read_text()
+
+
+# -- 2. a plug-in is checked alike by every entry point --------------------------------------
+STRAY = '''
+
+@attrs.frozen
+class Stray:
+    """Not in message_types."""
+
+
+class StrayRegister(QuorumRegister):
+    name = "stray-register"
+
+    def on_server_message(self, ctx: Any, state: Any, envelope: Any) -> Any:
+        return state, [Send(envelope.src, Stray())]
+
+
+STRAY_SPEC = ProtocolSpec(name="stray-register", build=lambda n, f: StrayRegister(),
+                          messages=SPEC.messages)
+'''
+
+
+@pytest.fixture
+def stray_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A plug-in file whose servers answer with a message type it does not list."""
+    import sys
+
+    from plugin_project import tutorial_source
+
+    source = tutorial_source(fixed=True)
+    if "    Send,\n" not in source:
+        source = source.replace("from tssbqs_pbt.kernel import (",
+                                "from tssbqs_pbt.kernel import (\n    Send,", 1)
+    path = tmp_path / "stray_register.py"
+    path.write_text(source + STRAY, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield path
+    from tssbqs_pbt.protocols.registry import unregister
+
+    unregister("stray-register")
+    sys.modules.pop("stray_register", None)
+
+
+WHY = "'stray-register' sends Stray (step 2, S1 to C1) but Stray is not in its message_types"
+
+
+@pytest.mark.parametrize("command", ["search", "explore"])
+def test_the_cli_refuses_a_plugin_check_refuses(
+        command: str, stray_plugin: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tssbqs_pbt import check
+    from tssbqs_pbt.errors import InvalidProtocol
+
+    done = _here(capsys, command, "--plugin", f"{stray_plugin.name}:STRAY_SPEC",
+                 "--budget" if command == "search" else "--max-states", "20", "--out", "never")
+    _refused(done, WHY, "add Stray to message_types")
+    assert not (stray_plugin.parent / "never").exists()
+    with pytest.raises(InvalidProtocol, match=r"sends Stray \(step 2, S1 to C1\)"):
+        check("stray-register", budget=5, database=None)
