@@ -250,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             set_max_mb(args.max_file_mb)
         if getattr(args, "plugin", None) is not None:
-            args.protocol = _load_plugin(args.plugin)
+            from tssbqs_pbt.cli_plugin import load_plugin
+
+            args.protocol = load_plugin(args.plugin)
         if args.command == "sweep":
             from tssbqs_pbt.sweep.command import run_sweep_command
 
@@ -264,9 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explore":
             return _explore(args)
         if args.command == "replay":
-            return _replay(args.file)
+            return _replay(args.file, plugin=args.plugin)
         if args.command == "render":
-            return _render(args.file, args.out)
+            return _render(args.file, args.out, plugin=args.plugin)
         parser.print_usage(sys.stderr)
         print("tssbqs-pbt: error: a command is required (tssbqs-pbt --help lists them)",
               file=sys.stderr)
@@ -277,49 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TssbqsError as exc:
         print(f"tssbqs-pbt: error: {exc}", file=sys.stderr)
         return 2
-
-
-def _load_plugin(text: str) -> str:
-    """Import ``MODULE[:ATTR]``, register its ProtocolSpec (not as an entry point: for this run
-    only) and return its name."""
-    import importlib
-    import importlib.util
-
-    from tssbqs_pbt.protocols import ProtocolSpec, register
-
-    module_name, _, attr = text.partition(":")
-    if not module_name:
-        raise InvalidArgument(f"--plugin {text!r}: give MODULE or MODULE:ATTR")
-    try:
-        if module_name.endswith(".py"):
-            path = Path(module_name)
-            loader_spec = importlib.util.spec_from_file_location(path.stem, path)
-            if loader_spec is None or loader_spec.loader is None or not path.is_file():
-                raise InvalidArgument(f"--plugin {text!r}: no such file {module_name!r}")
-            module = importlib.util.module_from_spec(loader_spec)
-            sys.modules[path.stem] = module
-            loader_spec.loader.exec_module(module)
-        else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InvalidArgument(f"--plugin {text!r}: cannot import {module_name!r} ({exc})") from None
-    if attr:
-        if not hasattr(module, attr):
-            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} has no attribute {attr!r}")
-        spec = getattr(module, attr)
-    else:
-        found = {id(v): v for v in vars(module).values() if isinstance(v, ProtocolSpec)}
-        if len(found) != 1:
-            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} holds {len(found)} "
-                                  "ProtocolSpec objects; name one as MODULE:ATTR")
-        (spec,) = found.values()
-    if not isinstance(spec, ProtocolSpec):
-        raise InvalidArgument(f"--plugin {text!r}: {attr!r} is a {type(spec).__name__}, not a "
-                              "tssbqs_pbt.protocols.ProtocolSpec")
-    register(spec, replace=True)
-    return spec.name
 
 
 def _protocols() -> int:
@@ -432,12 +391,14 @@ def _explore(args: argparse.Namespace) -> int:
     return 1
 
 
-def _replay(path: str) -> int:
+def _replay(path: str, *, plugin: str | None = None) -> int:
+    from tssbqs_pbt.cli_plugin import check_registered
     from tssbqs_pbt.engine.search import replay_counterexample
 
     target = Path(path)
     if target.is_dir() or target.name == "results.jsonl":
         return _replay_sweep(target if target.is_dir() else target.parent)
+    check_registered(path, plugin, "replay")
     outcome = replay_counterexample(path)
     print(outcome.summary())
     return 0 if outcome.confirmed else 1
@@ -466,14 +427,14 @@ def _replay_sweep(directory: Path) -> int:
     return 0 if failed == 0 else 1
 
 
-def _render(path: str, out: str | None) -> int:
-    from pathlib import Path
-
+def _render(path: str, out: str | None, *, plugin: str | None = None) -> int:
+    from tssbqs_pbt.cli_plugin import check_registered
     from tssbqs_pbt.engine.search import replay_counterexample
     from tssbqs_pbt.report import write_report
 
     check_writable_dir("--out" if out is not None else "the directory of FILE",
                        out if out is not None else Path(path).parent)
+    check_registered(path, plugin, "render")
     outcome = replay_counterexample(path)
     assert outcome.trace is not None
     verdict = next((v for v in outcome.verdicts if v.violated), None)

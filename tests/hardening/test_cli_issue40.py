@@ -294,3 +294,20 @@ def test_the_cli_refuses_a_plugin_check_refuses(
     assert not (stray_plugin.parent / "never").exists()
     with pytest.raises(InvalidProtocol, match=r"sends Stray \(step 2, S1 to C1\)"):
         check("stray-register", budget=5, database=None)
+
+
+# -- 12. a plug-in's counterexample replayed without --plugin --------------------------------
+@pytest.mark.parametrize("command", ["replay", "render"])
+def test_replaying_a_plugin_counterexample_without_its_plugin_says_pass_plugin(
+        command: str, replay_files: dict[str, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    data = json.loads(replay_files["p1"].read_text(encoding="utf-8"))
+    data["header"]["protocol"] = "my-register"  # (a plug-in's name, not registered here)
+    saved = tmp_path / "counterexample-p1-plugin.json"
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    done = _here(capsys, command, str(saved))
+    _refused(done, "protocol 'my-register', which is not registered",
+             "pass --plugin MODULE[:ATTR]", f"tssbqs-pbt {command} {saved} --plugin")
+    assert not list(tmp_path.glob("*.svg"))  # (render wrote nothing)
