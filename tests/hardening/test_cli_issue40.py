@@ -311,3 +311,28 @@ def test_replaying_a_plugin_counterexample_without_its_plugin_says_pass_plugin(
     _refused(done, "protocol 'my-register', which is not registered",
              "pass --plugin MODULE[:ATTR]", f"tssbqs-pbt {command} {saved} --plugin")
     assert not list(tmp_path.glob("*.svg"))  # (render wrote nothing)
+
+
+def test_a_saved_counterexample_is_never_replaced_by_another_of_the_same_name(
+        replay_files: dict[str, Path], tmp_path: Path) -> None:
+    """A sweep's reused-schedule files are named by the combination and the property, not by
+    their content: a second, different one gets a name of its own; the same one keeps its."""
+    from tssbqs_pbt.engine.machine import Tactic
+    from tssbqs_pbt.engine.search import Counterexample, replay_counterexample
+    from tssbqs_pbt.sweep.work import save_reused
+
+    outcome = replay_counterexample(replay_files["p1"])
+    assert outcome.trace is not None
+    verdict = next(v for v in outcome.verdicts if v.violated)
+    one, other = (Counterexample(verdict.property.value, verdict.violations[0].clause.value,
+                                 tactic, outcome.trace, verdict)
+                  for tactic in (Tactic.LAG, Tactic.SPLIT))
+    stem = tmp_path / "counterexamples" / "00001-abcdef12"
+    first = save_reused(one, stem)
+    kept = first.read_bytes()
+    second = save_reused(other, stem)
+    assert second != first and first.read_bytes() == kept  # (not overwritten)
+    assert second.name == "00001-abcdef12-p1-2.json.gz"
+    assert save_reused(one, stem) == first and save_reused(other, stem) == second
+    for path in (first, second):
+        assert replay_counterexample(path).confirmed
