@@ -120,6 +120,7 @@ def find_tools(chromium: str | None = None, mmdc: str | None = None,
 def check_chart(path: Path, out: Path, tools: Tools) -> list[str]:
     """Measure and screenshot one chart (an ``.svg`` tssbqs-pbt drew, or an ``.mmd``);
     return what is cut off (nothing: an empty list)."""
+    path, out = path.resolve(), out.resolve()  # (a relative path has no file URI)
     if path.suffix == ".mmd":
         if tools.mmdc is None:
             return [f"{path.name}: no mermaid-cli to render it (--mmdc, $MMDC, mmdc or npx)"]
@@ -207,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         print("no Chromium found (apt-get install chromium, or --chromium PATH)", file=sys.stderr)
         return 2
     problems: list[str] = []
-    for report in args.reports:
-        out = args.out or (report if report.is_dir() else report.parent)
+    for report in (path.resolve() for path in args.reports):
+        out = (args.out or (report if report.is_dir() else report.parent)).resolve()
         out.mkdir(parents=True, exist_ok=True)
         for chart in _charts(report, out):
             found = check_chart(chart, out, tools)

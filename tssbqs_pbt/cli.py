@@ -7,16 +7,22 @@ problem (a counterexample was found / a replay no longer shows its violation), 2
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from tssbqs_pbt import __version__
-from tssbqs_pbt.errors import ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural, searched
+
+if TYPE_CHECKING:
+    from tssbqs_pbt.preflight import Conformance
 
 __all__ = ["main"]
 
@@ -63,22 +69,27 @@ def _build_parser() -> argparse.ArgumentParser:
         "the valid set, and write report.md, results.jsonl and every counterexample to --out. "
         "A full sweep at n=4 takes hours on a small machine; pin options with --only and q/t "
         "to see a result in minutes (docs/sweep.md).")
-    sweep.add_argument("--n", type=int, default=4, help="servers (default 4)")
-    sweep.add_argument("--f", type=int, default=1, help="Byzantine bound (default 1)")
+    # (--n, --f, --budget, --seed and --out default to None, so that a flag given with
+    # --resume is seen and refused; spec_from_args and run_sweep_command fill in the defaults)
+    sweep.add_argument("--n", type=int, default=None, help="servers (default 4)")
+    sweep.add_argument("--f", type=int, default=None, help="Byzantine bound (default 1)")
     sweep.add_argument("--q", default=None, help="quorum sizes, e.g. 3 or 2,3 (default 1..n)")
     sweep.add_argument("--t", default=None, help="thresholds, e.g. 2,3 (default 1..n)")
     sweep.add_argument("--only", action="append", default=[], metavar="OPTION=VALUE",
                        help="pin an option (repeatable), e.g. --only SIGN_GUARD=LOCAL; "
                        "q=.. and t=.. pin the parameters")
-    sweep.add_argument("--budget", default="standard",
-                       help="quick | standard | thorough | examples per combination")
+    sweep.add_argument("--budget", default=None,
+                       help="quick | standard | thorough | examples per combination (default "
+                       "standard)")
     sweep.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
-    sweep.add_argument("--out", default="tssbqs-sweep", help="report directory (checked to be "
-                       "writable before the sweep starts)")
+    sweep.add_argument("--out", default=None, help="report directory (default tssbqs-sweep; "
+                       "checked to be writable before the sweep starts)")
     sweep.add_argument("--resume", default=None, metavar="DIR",
-                       help="finish the sweep in DIR, skipping its finished combinations; "
-                       "with --explore-* flags, its survivors are explored again in that "
-                       "scope (built on the sweep's own) and nothing else runs again")
+                       help="finish the sweep in DIR, skipping its finished combinations, "
+                       "with the parameters, budget and seed DIR records (--n, --f, --budget, "
+                       "--seed and --out are refused); with --explore-* flags, its survivors "
+                       "are explored again in that scope (built on the sweep's own) and "
+                       "nothing else runs again")
     sweep.add_argument("--workers", type=int, default=None,
                        help="local worker processes (default: one per core)")
     sweep.add_argument("--dask-local", type=int, default=None, metavar="N",
@@ -140,7 +151,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "result: docs/reading-counterexamples.md.")
     _add_protocol_choice(search)
     search.add_argument("--byzantine", type=int, default=None,
-                        help="index of the Byzantine server (default: the last; 0 for none)")
+                        help="index of the one Byzantine server (default: the last f servers, "
+                        "as explore and check() take them; 0 for none)")
     search.add_argument("--budget", default="thorough",
                         help="quick | standard | thorough | a number of examples (default "
                         "thorough: a search stops at its first violation, so the budget "
@@ -238,7 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             set_max_mb(args.max_file_mb)
         if getattr(args, "plugin", None) is not None:
-            args.protocol = _load_plugin(args.plugin)
+            from tssbqs_pbt.cli_plugin import load_plugin
+
+            args.protocol = load_plugin(args.plugin)
         if args.command == "sweep":
             from tssbqs_pbt.sweep.command import run_sweep_command
 
@@ -252,9 +266,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explore":
             return _explore(args)
         if args.command == "replay":
-            return _replay(args.file)
+            return _replay(args.file, plugin=args.plugin)
         if args.command == "render":
-            return _render(args.file, args.out)
+            return _render(args.file, args.out, plugin=args.plugin)
         parser.print_usage(sys.stderr)
         print("tssbqs-pbt: error: a command is required (tssbqs-pbt --help lists them)",
               file=sys.stderr)
@@ -265,50 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TssbqsError as exc:
         print(f"tssbqs-pbt: error: {exc}", file=sys.stderr)
         return 2
-
-
-def _load_plugin(text: str) -> str:
-    """Import ``MODULE[:ATTR]``, register its ProtocolSpec (not as an entry point: for this run
-    only) and return its name."""
-    import importlib
-    import importlib.util
-
-    from tssbqs_pbt.errors import InvalidArgument
-    from tssbqs_pbt.protocols import ProtocolSpec, register
-
-    module_name, _, attr = text.partition(":")
-    if not module_name:
-        raise InvalidArgument(f"--plugin {text!r}: give MODULE or MODULE:ATTR")
-    try:
-        if module_name.endswith(".py"):
-            path = Path(module_name)
-            loader_spec = importlib.util.spec_from_file_location(path.stem, path)
-            if loader_spec is None or loader_spec.loader is None or not path.is_file():
-                raise InvalidArgument(f"--plugin {text!r}: no such file {module_name!r}")
-            module = importlib.util.module_from_spec(loader_spec)
-            sys.modules[path.stem] = module
-            loader_spec.loader.exec_module(module)
-        else:
-            if "" not in sys.path and str(Path.cwd()) not in sys.path:
-                sys.path.insert(0, str(Path.cwd()))
-            module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InvalidArgument(f"--plugin {text!r}: cannot import {module_name!r} ({exc})") from None
-    if attr:
-        if not hasattr(module, attr):
-            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} has no attribute {attr!r}")
-        spec = getattr(module, attr)
-    else:
-        found = {id(v): v for v in vars(module).values() if isinstance(v, ProtocolSpec)}
-        if len(found) != 1:
-            raise InvalidArgument(f"--plugin {text!r}: {module_name!r} holds {len(found)} "
-                                  "ProtocolSpec objects; name one as MODULE:ATTR")
-        (spec,) = found.values()
-    if not isinstance(spec, ProtocolSpec):
-        raise InvalidArgument(f"--plugin {text!r}: {attr!r} is a {type(spec).__name__}, not a "
-                              "tssbqs_pbt.protocols.ProtocolSpec")
-    register(spec, replace=True)
-    return spec.name
 
 
 def _protocols() -> int:
@@ -326,30 +296,33 @@ def _options(*, markdown: bool) -> int:
     return 0
 
 
-def _protocol_of(args: argparse.Namespace) -> tuple[Any, int, int, int, int]:
-    """The protocol ``--design`` or ``--protocol`` names, with its n, f, q and t."""
-    from tssbqs_pbt.protocols import DesignProtocol, get, parse_design
+def _protocol_of(args: argparse.Namespace) -> Conformance:
+    """The protocol ``--design``, ``--protocol`` or ``--plugin`` names, checked by the same
+    conformance preflight as ``check()`` (declarations, determinism, the honest no-fault
+    schedule): a malformed plug-in is refused with its :class:`InvalidProtocol` paragraph. Its
+    configuration has the last f servers Byzantine, as every entry point's."""
+    from tssbqs_pbt.preflight import as_spec, preflight
+    from tssbqs_pbt.protocols import DesignProtocol, parse_design
 
     if args.design is not None:
         design = parse_design(args.design)
-        return DesignProtocol(design), design.n, design.f, design.q, design.t
-    protocol, q, t = get(args.protocol).instantiate(args.n, args.f)
-    return protocol, args.n, args.f, q, t
+        return preflight(as_spec(DesignProtocol(design)), design.n, design.f)
+    return preflight(as_spec(args.protocol), args.n, args.f)
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.engine.search import Budget, search
-    from tssbqs_pbt.kernel import SystemConfig
+    from tssbqs_pbt.engine.search import search
+    from tssbqs_pbt.search import parse_budget
 
-    protocol, n, f, q, t = _protocol_of(args)
-    budget = (Budget(int(args.budget)) if str(args.budget).isdigit()
-              else Budget.named(args.budget))
-    byzantine = n if args.byzantine is None else args.byzantine
-    config = SystemConfig(n=n, f=f, q=q, t=t,
-                          byzantine=frozenset({byzantine}) if byzantine else frozenset())
+    ready = _protocol_of(args)
+    protocol = ready.protocol
+    _, budget = parse_budget(args.budget)
+    config = ready.config if args.byzantine is None else attrs.evolve(
+        ready.config, byzantine=frozenset({args.byzantine}) if args.byzantine else frozenset())
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     check_writable_dir("--out", args.out)  # before the search: it saves as soon as it finds
-    result = search(protocol, config, budget=budget, seed=seed, save_dir=args.out)
+    result = search(protocol, config, declarations=ready.declarations, budget=budget,
+                    seed=seed, save_dir=args.out)
     found = result.counterexample
     print(f"protocol {protocol.name}")
     print(f"searched {searched(result.examples, result.search_runs, budget.examples)} in "
@@ -386,14 +359,16 @@ def _explore(args: argparse.Namespace) -> int:
     from tssbqs_pbt.engine.explore import Scope, explore
     from tssbqs_pbt.engine.machine import Tactic
     from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
-    from tssbqs_pbt.kernel import SystemConfig
     from tssbqs_pbt.report import write_report
 
-    protocol, n, f, q, t = _protocol_of(args)
+    ready = _protocol_of(args)
+    protocol, config = ready.protocol, ready.config
+    if args.seconds is not None and not 0 < args.seconds < math.inf:
+        raise InvalidArgument(f"--seconds {args.seconds:g}: give a positive number of seconds "
+                              "(e.g. --seconds 60), or leave it out for no time bound")
     scope = Scope(**scope_arguments(args))
-    config = SystemConfig(n=n, f=f, q=q, t=t, byzantine=frozenset(range(n - f + 1, n + 1)))
     check_writable_dir("--out", args.out)
-    result = explore(protocol, config, scope)
+    result = explore(protocol, config, scope, declarations=ready.declarations)
     cert = result.certificate
     print(f"protocol {protocol.name}")
     print(f"scope: {scope.describe()}")
@@ -416,12 +391,14 @@ def _explore(args: argparse.Namespace) -> int:
     return 1
 
 
-def _replay(path: str) -> int:
+def _replay(path: str, *, plugin: str | None = None) -> int:
+    from tssbqs_pbt.cli_plugin import check_registered
     from tssbqs_pbt.engine.search import replay_counterexample
 
     target = Path(path)
     if target.is_dir() or target.name == "results.jsonl":
         return _replay_sweep(target if target.is_dir() else target.parent)
+    check_registered(path, plugin, "replay")
     outcome = replay_counterexample(path)
     print(outcome.summary())
     return 0 if outcome.confirmed else 1
@@ -450,14 +427,14 @@ def _replay_sweep(directory: Path) -> int:
     return 0 if failed == 0 else 1
 
 
-def _render(path: str, out: str | None) -> int:
-    from pathlib import Path
-
+def _render(path: str, out: str | None, *, plugin: str | None = None) -> int:
+    from tssbqs_pbt.cli_plugin import check_registered
     from tssbqs_pbt.engine.search import replay_counterexample
     from tssbqs_pbt.report import write_report
 
     check_writable_dir("--out" if out is not None else "the directory of FILE",
                        out if out is not None else Path(path).parent)
+    check_registered(path, plugin, "render")
     outcome = replay_counterexample(path)
     assert outcome.trace is not None
     verdict = next((v for v in outcome.verdicts if v.violated), None)

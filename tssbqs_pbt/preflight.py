@@ -29,6 +29,7 @@ from tssbqs_pbt.kernel import (
     Trace,
     World,
     client,
+    last_servers,
     read,
     registry_for,
     step,
@@ -120,9 +121,8 @@ def preflight(spec: ProtocolSpec, n: int = 4, f: int = 1) -> Conformance:
     second = _honest_run(spec, n, f, honest)
     _same(spec.name, first, second)
     _survives(spec.name, protocol, first)
-    byzantine = frozenset(range(n - f + 1, n + 1))  # the last f servers
-    return Conformance(spec, protocol, attrs.evolve(honest, byzantine=byzantine), declarations,
-                       notes)
+    return Conformance(spec, protocol, attrs.evolve(honest, byzantine=last_servers(n, f)),
+                       declarations, notes)
 
 
 # -- 1. declarations ------------------------------------------------------------------------

@@ -52,6 +52,7 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.check_settings": 7,  # light (attrs only): loaded by the plugin at configure
     "tssbqs_pbt.conformance": 8,  # the kit: preflight, then check() (above the checker)
     "tssbqs_pbt.cli": 8,
+    "tssbqs_pbt.cli_plugin": 8,  # the command line's --plugin loading (cli's own helper)
     "tssbqs_pbt.pytest_plugin": 8,
     "tssbqs_pbt": 9,  # the package root itself: kept light, may re-export anything lazily
 }

@@ -27,7 +27,7 @@ from tssbqs_pbt.kernel.actions import (
     Settled,
 )
 from tssbqs_pbt.kernel.codec import TypeRegistry, canonical_json, decode, encode, nested_of, walk
-from tssbqs_pbt.kernel.config import SystemConfig
+from tssbqs_pbt.kernel.config import SystemConfig, last_servers
 from tssbqs_pbt.kernel.effects import Broadcast, Complete, Effect, Log, ReplyToClient, Send
 from tssbqs_pbt.kernel.ids import NodeId, OpId, client, parse_node, server
 from tssbqs_pbt.kernel.knowledge import Knowledge, signed_content
@@ -106,6 +106,7 @@ __all__ = [
     "client",
     "decode",
     "encode",
+    "last_servers",
     "load_trace",
     "nested_of",
     "parse_node",

@@ -11,7 +11,13 @@ from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel.ids import NodeId, client, server
 from tssbqs_pbt.validation import int_at_least
 
-__all__ = ["SystemConfig"]
+__all__ = ["SystemConfig", "last_servers"]
+
+
+def last_servers(n: int, f: int) -> frozenset[int]:
+    """The Byzantine servers of n with bound f, as every entry point takes them (``check()``,
+    ``search``, ``explore`` and the sweep): the last f, S(n-f+1)..Sn."""
+    return frozenset(range(max(n - f, 0) + 1, n + 1))
 
 
 def _to_frozenset(value: Any) -> frozenset[int]:

@@ -1,17 +1,20 @@
 """``tssbqs-pbt sweep``: parse the flags, run the sweep with a progress bar, print and save.
 
-Exit status: 0 the sweep finished (whatever it found), 3 it was interrupted (what is done is
-saved; ``--resume DIR`` finishes it), 2 bad input.
+Exit status: 0 the sweep finished (whatever it found), 3 it was interrupted by Ctrl-C or
+SIGTERM (what is done is saved; ``--resume DIR`` finishes it), 2 bad input.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,20 +84,31 @@ def _parameters(args: argparse.Namespace) -> tuple[tuple[int, ...], tuple[int, .
     return (given.get("q", ("", ()))[1], given.get("t", ("", ()))[1], options)
 
 
+#: what ``--n``, ``--f``, ``--budget`` and ``--out`` mean when left out (their argparse default
+#: is None, so that one given with ``--resume`` is seen)
+DEFAULTS = {"n": 4, "f": 1, "budget": "standard", "out": "tssbqs-sweep"}
+
+
+def _given(args: argparse.Namespace, name: str) -> Any:
+    value = getattr(args, name, None)
+    return DEFAULTS[name] if value is None else value
+
+
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     q_values, t_values, options = _parameters(args)
-    for flag, value, least in (("--n", args.n, 1), ("--f", args.f, 0)):
+    n, f = _given(args, "n"), _given(args, "f")
+    for flag, value, least in (("--n", n, 1), ("--f", f, 0)):
         if value < least:
             raise InvalidArgument(f"{flag} {value}: use a whole number >= {least}")
-    if args.n < 3 * args.f + 1:
+    if n < 3 * f + 1:
         raise InvalidArgument(
-            f"--n {args.n} --f {args.f}: a sweep needs n >= 3f+1 = {3 * args.f + 1} servers (the "
+            f"--n {n} --f {f}: a sweep needs n >= 3f+1 = {3 * f + 1} servers (the "
             f"design space and the published families it is compared with assume it; 'search "
-            f"--design' tries a single smaller system); raise --n to {3 * args.f + 1} or lower "
+            f"--design' tries a single smaller system); raise --n to {3 * f + 1} or lower "
             "--f")
-    budget_name, budget = parse_sweep_budget(args.budget)
+    budget_name, budget = parse_sweep_budget(_given(args, "budget"))
     seed = args.seed if args.seed is not None else random.randrange(2**32)
-    spec = SweepSpec(n=args.n, f=args.f, qs=q_values, ts=t_values, pins=parse_pins(options),
+    spec = SweepSpec(n=n, f=f, qs=q_values, ts=t_values, pins=parse_pins(options),
                      budget=budget, budget_name=budget_name, seed=seed)
     for flag, value in (("--shrink-runs", args.shrink_runs), ("--window", args.window),
                         ("--shrink-plateau", args.shrink_plateau)):
@@ -132,7 +146,7 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
 def run_sweep_command(args: argparse.Namespace) -> int:
     console = Console()
     resume = args.resume is not None
-    directory = Path(args.resume if resume else args.out)
+    directory = Path(args.resume if resume else _given(args, "out"))
     if resume:
         spec = read_manifest(directory)
         spec = _check_resume_flags(args, spec)
@@ -150,12 +164,31 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
                               console=console)
     try:
-        with display:
+        with display, _terminate_as_interrupt():
             outcome = run_sweep(spec, directory, resume=resume, executor=executor,
                                 example_db=args.example_db, on_progress=display.update)
     finally:
         executor.shutdown(cancel=False)
     return _finish(console, outcome)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill PID``, a scheduler's time limit) stops the sweep as Ctrl-C does: what is
+    done is saved and the summary and the resume hint print (the default would end the process
+    with neither)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers belong to the main thread)
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Eta:
@@ -321,10 +354,20 @@ def _fit(line: str, width: int) -> list[str]:
 def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> SweepSpec:
     """The spec a resumed sweep goes on with: the one in its directory; flags that change what
     the random stages search are refused, exploration flags give the survivors a new scope."""
+    recorded = {"n": spec.n, "f": spec.f, "budget": spec.budget_name, "seed": spec.seed}
+    for name in ("n", "f", "budget", "seed", "out"):
+        value = getattr(args, name)
+        if value is not None:
+            what = (f"writes to {args.resume} itself" if name == "out" else
+                    f"keeps the {name} its sweep.json records ({recorded[name]})")
+            raise InvalidArgument(f"--resume {args.resume} with --{name} {value}: a resumed "
+                                  f"sweep {what}; drop --{name} (or leave out --resume to "
+                                  "start another sweep)")
     searched = (args.only or args.q is not None or args.t is not None
                 or args.shrink_runs is not None or args.window is not None
                 or args.shrink_plateau is not None)
-    if searched and not spec_from_args(args).same_search(spec, scope=False):
+    if searched and not spec_from_args(argparse.Namespace(
+            **{**vars(args), **recorded})).same_search(spec, scope=False):
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
                               "the one in that directory; resume without --q/--t/--only")
     bounds = _scope_bounds(args)

@@ -29,6 +29,7 @@ from tssbqs_pbt.engine.search import (
     save_counterexample,
     trace_pass,
 )
+from tssbqs_pbt.kernel import last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.report import write_report
 from tssbqs_pbt.sweep.work import (
@@ -72,7 +73,7 @@ def _explore(task: ExploreTask, started: float) -> CombinationResult:
     before = task.before
     design = before.design
     protocol = DesignProtocol(design)
-    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    config = design.config(byzantine=last_servers(design.n, design.f))
     result = explore(protocol, config, task.scope)
     record: dict[str, Any] = result.certificate.to_json()
     elapsed = before.elapsed_s + time.perf_counter() - started
@@ -91,7 +92,7 @@ def _broken(task: ExploreTask, result: ExploreResult, record: dict[str, Any],
     folder = counterexample_dir(out, before.index, before.design)
     raw = counterexample_of(result.failure, Tactic.SPLIT)
     design = before.design
-    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    config = design.config(byzantine=last_servers(design.n, design.f))
     found = trace_pass(raw, DesignProtocol(design), config)  # (fewest moves; now fewer steps)
     path = save_counterexample(found, folder)
     report = write_report(found.trace, found.verdict, path, folder)

@@ -18,6 +18,7 @@ from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.engine.search import BUDGETS, Budget
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, parse_option
+from tssbqs_pbt.search import parse_budget
 from tssbqs_pbt.validation import int_at_least
 
 __all__ = ["SWEEP_SCOPE", "SweepSpec", "combination_key", "distance", "feature_distance",
@@ -232,6 +233,7 @@ def feature_distance(a: tuple[object, ...], b: tuple[object, ...]) -> int:
 def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:
     """``["SIGN_GUARD=LOCAL", "t=3"]`` -> pins; q/t go to the caller (returned under 'q'/'t')."""
     pins: dict[str, enum.Enum] = {}
+    given: dict[str, str] = {}
     for word in words:
         name, sep, value = word.partition("=")
         if not sep or not value:
@@ -239,16 +241,14 @@ def parse_pins(words: list[str] | tuple[str, ...]) -> dict[str, enum.Enum]:
                 f"--only {word!r} is not OPTION=VALUE (e.g. --only SIGN_GUARD=LOCAL)")
         key = name.strip().lower().replace("-", "_")
         member = parse_option(name.strip(), value)
-        if key in pins and pins[key] is not member:
+        if key in pins:  # (even with the same value: as a design string's keys, each once)
             raise InvalidArgument(
-                f"--only pins {name.upper()} twice ({pins[key].name}, {member.name})")
-        pins[key] = member
+                f"{key.upper()} is given twice (--only {given[key]} and --only {word}); pin "
+                "each option once")
+        pins[key], given[key] = member, word
     return pins
 
 
 def parse_sweep_budget(text: str) -> tuple[str, Budget]:
     """``quick | standard | thorough`` or a number of examples per combination."""
-    word = str(text).strip()
-    if word.isdigit():
-        return word, Budget(int(word))
-    return word, Budget.named(word)
+    return parse_budget(text)

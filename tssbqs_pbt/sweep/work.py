@@ -49,13 +49,14 @@ from tssbqs_pbt.engine.search import (
     transplant_counterexample,
 )
 from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
+from tssbqs_pbt.kernel import last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.protocols.options import Design
 from tssbqs_pbt.sweep.library import LibraryDatabase, LibraryEntry
 from tssbqs_pbt.sweep.space import combination_key
 
 __all__ = ["ITSELF", "CombinationResult", "Task", "counterexample_dir", "crash_detail",
-           "open_example_db",
+           "free_name", "open_example_db",
            "relative_files", "remember",
            "run_combination", "usable_choices"]
 
@@ -198,7 +199,7 @@ def crash_detail(exc: Exception) -> str:
 def _run(task: Task, started: float) -> CombinationResult:
     design = task.design
     protocol = DesignProtocol(design)
-    config = design.config(byzantine=frozenset(range(design.n - design.f + 1, design.n + 1)))
+    config = design.config(byzantine=last_servers(design.n, design.f))
     out = Path(task.out_dir)
     save_dir = counterexample_dir(out, task.index, design)  # a search's files (replay file
     # and report); a reused schedule's replay file is save_dir's name + -<property>.json.gz
@@ -288,17 +289,18 @@ def save_reused(found: Counterexample, stem: Path) -> Path:
     """Save a counterexample found by replaying a known schedule: the replay file of
     :func:`~tssbqs_pbt.search.save_counterexample`, gzip-compressed (such traces are not
     shrunk and are most of a sweep's files: compressed, a twentieth of the bytes), as
-    ``<stem>-<property>.json.gz``, atomically, with no report (``tssbqs-pbt render`` writes it
-    on demand)."""
+    ``<stem>-<property>.json.gz`` (``-2``, ``-3``... before the suffix when a file of that
+    name holds another counterexample: one is never replaced by another), atomically, with no
+    report (``tssbqs-pbt render`` writes it on demand)."""
     data = found.trace.to_document()
     data["format"] = COUNTEREXAMPLE_FORMAT
     data["expect"] = {"property": found.property, "clause": found.clause,
                       "tactic": found.tactic.value, "steps": found.steps, "shrunk": False}
     text = json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n"
     slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
-    path = stem.with_name(f"{stem.name}-{slug}.json.gz")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    stem.parent.mkdir(parents=True, exist_ok=True)
     packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    path = free_name(stem.parent, f"{stem.name}-{slug}", ".json.gz", packed)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -310,6 +312,21 @@ def save_reused(found: Counterexample, stem: Path) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def free_name(folder: Path, base: str, suffix: str, content: bytes) -> Path:
+    """``folder/<base><suffix>``, or ``<base>-2<suffix>``, ``-3``...: the first name that is
+    free or already holds exactly ``content`` (so rewriting the same file keeps its name, and
+    a different counterexample never silently replaces one saved before)."""
+    number = 1
+    while True:
+        path = folder / (f"{base}{suffix}" if number == 1 else f"{base}-{number}{suffix}")
+        try:
+            if path.read_bytes() == content:
+                return path
+        except FileNotFoundError:
+            return path
+        number += 1
 
 
 def _found(task: Task, result: SearchResult, out: Path, started: float, runs: int, steps: int,
