@@ -5,7 +5,7 @@ sender and payload; the envelope's id only orders the pool), so within one deali
 same inputs give the same ``(new_state, effects)``.  An explorer reaches the same server state
 with the same message in thousands of schedules; a :class:`HandlerMemo` shared by their worlds
 runs the handler once.  A handler that raises is not remembered (it is run again and raises
-again).  Bounded: when full it is cleared, which costs only time.
+again).  Bounded: when full, the oldest result is forgotten, which costs only time.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def handle(memo: HandlerMemo | None, handler: Callable[..., Result], node: NodeI
 class HandlerMemo:
     """``(node, sender, payload, state) -> (new_state, effects)`` for one dealing of keys."""
 
-    def __init__(self, limit: int = 200_000) -> None:
+    def __init__(self, limit: int = 50_000) -> None:
         self.limit = limit
         self.dealing: Any = None
         self.hits = 0
@@ -60,7 +60,7 @@ class HandlerMemo:
         self.misses += 1
         result = handler()
         if isinstance(result, tuple) and len(result) == 2:
-            if len(self._results) >= self.limit:
-                self._results.clear()
+            if len(self._results) >= self.limit:  # (the oldest first: dicts keep order)
+                del self._results[next(iter(self._results))]
             self._results[key] = (result[0], tuple(result[1]))
         return result
