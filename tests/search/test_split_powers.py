@@ -247,3 +247,15 @@ def test_random_split_runs_pause(monkeypatch: pytest.MonkeyPatch) -> None:
            tactics=(Tactic.SPLIT,), shares=(1,))
     assert any(paused), "no operation of 40 random SPLIT runs paused for the adversary"
     assert not all(paused)
+
+
+@pytest.mark.parametrize("client", [0, 1, 2])
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_a_pause_comes_once_b_answered_the_kth_message_of_the_operation(k: int,
+                                                                       client: int) -> None:
+    # (it counted what B had received, not what it had answered: C3's write with k=3 paused
+    # once B had answered its fourth message)
+    m = split_machine()
+    m.invoke(data=Moves({**SIGNED_AHEAD[0], "pause": k, "client": client}))
+    assert m._paused
+    assert m.adversary.cursor == k, f"B answered {m.adversary.cursor} messages, not {k}"

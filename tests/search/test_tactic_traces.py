@@ -171,27 +171,27 @@ GOLDEN: dict[str, tuple[int, str, str]] = {
     "lag|C no Byzantine|7":
         (12, "779b0d9cbf7caf39dcbdb4ef", "passed"),
     "split|C|52170026":
-        (11, "74e3b04d5febdf4d9029743f", "passed"),
+        (12, "429103c9dcb65c5ffd831bd1", "passed"),
     "split|C|7":
-        (13, "58847abd4d0926a43fc33eb5", "passed"),
+        (13, "d5f7c740823b0427781791ba", "passed"),
     "split|C t=4|52170026":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|C t=4|7":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|QUORUM_MAX|52170026":
-        (13, "7a1035581a67a71cf7ffa652", "passed"),
+        (11, "1f4c112434e83f062552c7b9", "passed"),
     "split|QUORUM_MAX|7":
-        (14, "4c536553b27d5a9e37ebc169", "passed"),
+        (14, "cc306dbe161a8bc1a2d4eaf1", "passed"),
     "split|C PIGGYBACK|52170026":
-        (16, "6da78ca3dda8fb9cde1d0c57", "passed"),
+        (13, "d2888ea902dd6157316e2278", "passed"),
     "split|C PIGGYBACK|7":
-        (11, "5a18db0dffc78dc382605c49", "passed"),
+        (11, "4fa333bbaf2dc7fa08324dfb", "passed"),
     "split|C READ_GUARD=LOCAL|52170026":
-        (12, "c77c71657e46edc667d626ed", "passed"),
+        (12, "429103c9dcb65c5ffd831bd1", "passed"),
     "split|C READ_GUARD=LOCAL|7":
-        (13, "d03d8b71e0125a41bd3fe57a", "passed"),
+        (13, "0cab52034c3ce7ddcba51080", "passed"),
     "split|C n=7 f=2|52170026":
-        (11, "551763e0a825d07592d8286c", "passed"),
+        (11, "65011ea4765bc88cb9846656", "passed"),
     "split|C n=7 f=2|7":
         (12, "ce4ece7fc44ba62a6f1de845", "passed"),
     "split|C no Byzantine|52170026":

@@ -133,8 +133,9 @@ class PartitionRules:
         """Run the network under the current cut: deliverable messages oldest first; Byzantine
         servers act in their modes of the current operation (also in the final read before the
         drain: a server that forgot stays stale), all silent with ``honest`` false.
-        ``keep``/``withhold`` are LAG's.  With ``pause_at`` (how many messages the Byzantine
-        servers had received), stop as soon as they have answered one more: the operation is
+        ``keep``/``withhold`` are LAG's.  With ``pause_at``, stop as soon as the Byzantine
+        servers have answered that many of the messages they received (the k-th message of
+        the operation: it started after they had received ``pause_at - k``): the operation is
         paused (``_paused``), what they sent and everything else in flight still in flight."""
         cut, held, modes = self._cut, self._held, self._modes
         adversary = self.adversary
@@ -149,7 +150,7 @@ class PartitionRules:
                         self.kept[payload] = None
                         continue
                     self._b_send(dst, payload, immediate=False)  # type: ignore[attr-defined]
-                if pause_at is not None and len(self.world.knowledge.received) > pause_at:
+                if pause_at is not None and adversary.cursor >= pause_at:
                     self._paused = True  # (B answered; nothing it sent is delivered yet)
                     break
                 continue
@@ -174,15 +175,16 @@ class PartitionRules:
         the adversary once the Byzantine servers have answered its k-th message (k up to
         ``setup.pauses``, 0: no pause): no operation starts then, the adversary's next action
         (any rule but ``invoke``) comes first, and the network runs on after it."""
+        before = len(self.world.knowledge.received)  # (what B received before it started)
         self._invoke_drawn(data)  # type: ignore[attr-defined]
         pause_at = None
         if self.adversary is not None:
             if data.draw(st.booleans(), label="new cut"):
                 self._draw_cut(data, "cut off")
             self._draw_modes(data)
-            if self.setup.pauses:  # after the k-th message the Byzantine servers answer
+            if self.setup.pauses:  # once the Byzantine servers answered its k-th message
                 k = data.draw(st.integers(0, self.setup.pauses), label="pause")
-                pause_at = len(self.world.knowledge.received) + k - 1 if k else None
+                pause_at = before + k if k else None
         self._exchange(pause_at=pause_at)
 
     @precondition(lambda self: bool(self.world.pending))
