@@ -126,8 +126,9 @@ def expand(machine_class: Any, scope: Any, moves: Any,
     local: set[int] = set()
     out: list[Child] = []
     budget = scope.interventions
+    prefixes = _Prefixes(machine_class, moves)
     for index, schedule, used, spent in parents:
-        parent = replay(machine_class, schedule, moves)
+        parent = prefixes.replay(schedule)
         left = None if budget is None else budget - spent
         for move, cost in candidates(parent, scope, scope.actions - used, left):
             if fresh_limit is not None and len(local) >= fresh_limit:
@@ -151,6 +152,34 @@ def expand(machine_class: Any, scope: Any, moves: Any,
             if verdict:
                 return out, ""
     return out, ""
+
+
+class _Prefixes:
+    """Replays of a chunk's parents that share the start of the one before (siblings do):
+    the machine after each move of the last schedule is kept, and the next schedule replays
+    only what differs."""
+
+    def __init__(self, machine_class: Any, moves: Any) -> None:
+        self.machine_class, self.moves = machine_class, moves
+        self.schedule: tuple[Move, ...] = ()
+        self.machines: list[Any] = []  # (the machine after 0, 1, ... moves of schedule)
+
+    def replay(self, schedule: tuple[Move, ...]) -> Any:
+        if not self.machines:
+            self.machines = [replay(self.machine_class, (), self.moves)]
+        same = 0
+        for mine, theirs in zip(self.schedule, schedule, strict=False):
+            if mine != theirs:
+                break
+            same += 1
+        del self.machines[same + 1:]
+        machine = self.machines[same]
+        for move in schedule[same:]:
+            machine = clone(machine)
+            play(machine, move, self.moves)
+            self.machines.append(machine)
+        self.schedule = schedule
+        return clone(machine)
 
 
 def _ended(machine: Any) -> str:

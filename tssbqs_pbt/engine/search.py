@@ -56,6 +56,7 @@ from tssbqs_pbt.kernel import (
     registry_for,
     replay,
 )
+from tssbqs_pbt.kernel.memo import HandlerMemo
 from tssbqs_pbt.properties import Property, SignedValue, Verdict, check_all, initial_value_of
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
@@ -289,6 +290,7 @@ def search(
         setup = SearchSetup(
             protocol, config, declarations, scheme=scheme, signed_value=signed_value,
             tactic=tactic, on_failure=failed, on_example=count, properties=properties,
+            memo=HandlerMemo(),  # (handler results shared by the tactic's examples)
         )
         machine = hypothesis_seed(seed)(make_machine(setup))
         failure: AssertionError | None = None
