@@ -144,7 +144,7 @@ def expand(machine_class: Any, scope: Any, moves: Any,
                 out.append((index, items, 0, acted, total, False, False, _name(failure)))
                 return out, ""
             key = hash(fingerprint(machine))
-            paused = bool(machine._paused)
+            paused = machine.paused
             ended = key not in local and key not in visited.budgets and not paused
             local.add(key)
             verdict = _ended(machine) if ended else ""

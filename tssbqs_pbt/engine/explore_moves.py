@@ -46,7 +46,7 @@ def candidates(machine: Any, scope: Any, actions_left: int,
     """Every move ``scope`` allows from the machine's state, simplest first, with what it
     costs of the intervention ``budget`` (None: unbounded): operations, then (while
     ``actions_left``) the adversary's other actions, then operations that pause."""
-    if machine._paused:  # an operation paused: the adversary acts, then the network runs on
+    if machine.paused:  # an operation paused: the adversary acts, then the network runs on
         if actions_left > 0 and (budget is None or budget >= 1):
             yield from _actions(machine, scope)
         return
@@ -267,7 +267,7 @@ def fingerprint(machine: Any) -> tuple[Any, ...]:
                   tuple(_frozen(adversary.states[b]) for b in adversary.servers),
                   adversary.unprocessed(), frozenset(_frozen(k) for k in machine.kept))
     history = tuple((type(h.event).__name__, _frozen(h.event)) for h in world.history)
-    return (states, frozenset(pool.items()), pooled, machine._cut, machine._paused,
+    return (states, frozenset(pool.items()), pooled, machine._cut, machine.paused,
             tuple(sorted((b, "honest" if m == "restarted" else m)  # (same behaviour)
                          for b, m in machine._modes.items())), history)
 
@@ -288,7 +288,7 @@ def describe(machine: Any, rule: str, mark: tuple[int, int]) -> str:
         cut = ", ".join(str(s) for s in sorted(machine._cut, key=lambda s: s.index)) or "nobody"
         modes = ", ".join(f"{b} {m}" for b, m in sorted(machine._modes.items(),
                                                         key=lambda bm: bm[0].index))
-        paused = "; paused for the adversary" if machine._paused else ""
+        paused = "; paused for the adversary" if machine.paused else ""
         return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}{paused}"
     steps = machine.world.steps[mark[1]:]
     sent = [s.action for s in steps if type(s.action).__name__ == "ByzantineSend"]

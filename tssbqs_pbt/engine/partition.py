@@ -88,6 +88,11 @@ class PartitionRules:
         self._modes: dict[Any, str] = {}  # each Byzantine server's mode in this operation
         self._paused = False  # an operation paused for the adversary (``invoke``'s pause)
 
+    @property
+    def paused(self) -> bool:
+        """An operation paused for the adversary: its next action comes first."""
+        return self._paused
+
     # -- the network -------------------------------------------------------------------------
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
         """The correct servers cut off from now on: how many (:func:`cut_sizes`), then which
