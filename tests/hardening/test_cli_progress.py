@@ -1,0 +1,217 @@
+"""Issue 40, the rest of "what a user meets at the command line": search and explore say what
+runs first, show their progress and end on Ctrl-C or SIGTERM with what was done (item 1); a
+resumed sweep's progress and ETA (item 4); regression tests that stand alone (item 9); piped
+output, the sweep's counter, ``-first.json`` files, rendered names (item 12)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tssbqs_pbt.cli import main
+
+DESIGN = "n=4 f=1 q=3 t=2"
+
+
+def _here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    capsys.readouterr()
+    code = main(list(args))
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, out.out, out.err)
+
+
+# -- 1. the header first, a progress line, Ctrl-C ends with what was done --------------------
+class _Stop(Exception):
+    pass
+
+
+def _fake_engine(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                 states: list[Mapping[str, Any]], end: BaseException) -> dict[str, Any]:
+    """search() and explore() replaced: each records what was printed before it ran and the
+    keywords it got, tells ``progress`` each of ``states``, then raises ``end``."""
+    import tssbqs_pbt.engine.explore as engine_explore
+    import tssbqs_pbt.engine.search as engine_search
+
+    seen: dict[str, Any] = {}
+
+    def fake(protocol: object, config: object, *rest: object, **kw: Any) -> None:
+        seen["printed"] = capsys.readouterr().out
+        seen["kw"] = kw
+        for state in states:
+            kw["progress"](state)
+        raise end
+
+    monkeypatch.setattr(engine_search, "search", fake)
+    monkeypatch.setattr(engine_explore, "explore", fake)
+    return seen
+
+
+@pytest.mark.parametrize("command", ["search", "explore"])
+def test_the_header_prints_before_the_engine_runs(
+        command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seen = _fake_engine(monkeypatch, capsys, [], _Stop())
+    with pytest.raises(_Stop):
+        main([command, "--design", DESIGN, "--out", str(tmp_path), "--seed" if command ==
+              "search" else "--max-states", "7"])
+    assert seen["printed"].startswith("protocol design[n=4 f=1 q=3 t=2 ")
+    if command == "search":
+        assert "budget thorough = 2000 examples" in seen["printed"]
+        assert "seed 7" in seen["printed"]
+    else:
+        assert "scope: 2 operations" in seen["printed"]
+        assert f"on {os.cpu_count()} worker process" in seen["printed"]
+        assert seen["kw"]["workers"] == os.cpu_count()  # default: every local core
+    assert callable(seen["kw"]["progress"])
+
+
+@pytest.mark.parametrize(("command", "state", "said"), [
+    ("search", {"examples": 1234, "tactic": "lag", "found": False, "elapsed_s": 2.0},
+     "interrupted after 1234 examples"),
+    ("explore", {"level": 3, "states": 5678, "transitions": 9012, "frontier": 40,
+                 "elapsed_s": 2.0}, "interrupted after 5678 states, 9012 transitions (level 3)"),
+])
+def test_ctrl_c_ends_with_what_was_done_not_a_traceback(
+        command: str, state: Mapping[str, Any], said: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    seen = _fake_engine(monkeypatch, capsys, [state], KeyboardInterrupt())
+    done = _here(capsys, command, "--design", DESIGN, "--out", str(tmp_path))
+    assert done.returncode == 3, done  # as an interrupted sweep's
+    assert said in done.stdout, done.stdout
+    assert "no violation found so far — this is not a certificate" in done.stdout
+    assert "Traceback" not in done.stderr and not done.stderr
+    assert seen["printed"]
+
+
+def test_off_a_terminal_a_plain_progress_line_every_30_seconds() -> None:
+    from tssbqs_pbt.cli_progress import StatusLine, explore_line
+
+    out, clock = io.StringIO(), [0.0]
+    status = StatusLine(explore_line, live=False, stream=out, clock=lambda: clock[0])
+    with status:
+        for second in range(0, 100):
+            clock[0] = float(second)
+            status.update({"level": 2, "states": 10 * second, "transitions": 30 * second,
+                           "frontier": 5, "elapsed_s": float(second)})
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3, lines  # at 30, 60, 90 s
+    assert lines[0] == ("[30s] level 2 · 300 states · 900 transitions · frontier 5 · "
+                        "10 states/s")
+
+
+def test_the_search_line_says_examples_tactic_rate_and_shrinking() -> None:
+    from tssbqs_pbt.cli_progress import search_line
+
+    line = search_line({"examples": 500, "tactic": "split", "found": False, "elapsed_s": 10.0},
+                       12.0, 2000)
+    assert line == "[12s] 500/2000 examples · split tactic · 50/s"
+    assert search_line({"examples": 5, "tactic": "lag", "found": True, "elapsed_s": 10.0},
+                       12.0, 2000).endswith("0.5/s · shrinking a violation")
+
+
+def test_search_tells_progress_after_each_run() -> None:
+    from tssbqs_pbt.engine.search import Budget, search
+    from tssbqs_pbt.preflight import as_spec, preflight
+
+    ready = preflight(as_spec("family-c"), 4, 1)
+    told: list[Mapping[str, Any]] = []
+    result = search(ready.protocol, ready.config, declarations=ready.declarations,
+                    budget=Budget(6), seed=3, progress=told.append)
+    assert [t["examples"] for t in told] == list(range(1, result.examples + 1))
+    assert {t["tactic"] for t in told} <= {t.value for t in result.tactics}
+
+
+@pytest.mark.parametrize("workers", ["0", "-2"])
+def test_explore_refuses_workers_below_one(
+        workers: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    done = _here(capsys, "explore", "--design", DESIGN, "--workers", workers,
+                 "--out", str(tmp_path / "never"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"tssbqs-pbt: error: --workers {workers}: use a whole "
+                                  "number >= 1"), done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_explore_passes_workers_and_its_help_says_the_result_is_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from tssbqs_pbt.cli import _build_parser
+
+    seen = _fake_engine(monkeypatch, capsys, [], _Stop())
+    with pytest.raises(_Stop):
+        main(["explore", "--design", DESIGN, "--workers", "3", "--out", str(tmp_path)])
+    assert seen["kw"]["workers"] == 3
+    text = " ".join(_build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
+                    .choices["explore"].format_help().split())
+    assert "the same at any count" in text
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with open(task / "children") as handle:
+            found |= {int(c) for c in handle.read().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize(("command", "flags", "how"), [
+    ("explore", ["--protocol", "family-c", "--workers", "2"], "ctrl-c"),
+    ("explore", ["--protocol", "family-c", "--workers", "2"], "sigterm"),
+    ("search", ["--protocol", "family-c", "--seed", "5"], "sigterm"),
+])
+def test_a_real_run_interrupted_leaves_no_process_and_no_traceback(
+        command: str, flags: list[str], how: str, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tssbqs_pbt.cli", command, *flags, "--out", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert process.stdout is not None
+    first = process.stdout.readline()  # (printed before the run starts)
+    assert first.startswith("protocol "), first
+    deadline = time.monotonic() + 30
+    children: set[int] = set()
+    while time.monotonic() < deadline and command == "explore" and len(children) < 2:
+        children |= _children(process.pid)
+        time.sleep(0.1)
+    time.sleep(1.0)
+    if how == "ctrl-c":  # (a terminal's Ctrl-C reaches the whole process group)
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3, first + stdout + stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "not a certificate" in stdout
+    if command == "explore":
+        assert len(children) >= 2, children  # (the workers were running)
+    time.sleep(0.2)
+    assert not [c for c in children if _alive(c)], children
+
+
+# -- 12. -first.json files -------------------------------------------------------------------
+def test_the_unshrunk_first_file_goes_once_the_shrunk_one_is_saved(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    earlier = tmp_path / "counterexample-p1-000000000000-first.json"
+    earlier.write_text("{}", encoding="utf-8")  # (an earlier run's: not this one's to remove)
+    os.utime(earlier, (time.time() - 3600,) * 2)
+    done = _here(capsys, "search", "--design", "n=4 f=1 q=3 t=4", "--seed", "1",
+                 "--out", str(tmp_path))
+    assert done.returncode == 1, done
+    assert sorted(p.name for p in tmp_path.glob("*-first.json")) == [earlier.name]
+    assert len(list(tmp_path.glob("counterexample-p2-*.json"))) == 1
