@@ -215,3 +215,62 @@ def test_the_unshrunk_first_file_goes_once_the_shrunk_one_is_saved(
     assert done.returncode == 1, done
     assert sorted(p.name for p in tmp_path.glob("*-first.json")) == [earlier.name]
     assert len(list(tmp_path.glob("counterexample-p2-*.json"))) == 1
+
+
+# -- 12. piped lines, the sweep's counter, rendered names ------------------------------------
+def test_the_sweep_counter_says_what_it_counts() -> None:
+    from tssbqs_pbt.sweep.command import progress_line
+    from tssbqs_pbt.sweep.runner import Progress
+
+    p = Progress(6, 192, 2, {"valid": 2, "invalid": 6}, None, "search (25 examples)")
+    line = progress_line(p, 125.0, 250.0, width=120)  # (a live line: the console's width)
+    assert line == ("[2m05s] search 25 ex: 6/192 decided · 6 invalid · 2 valid so far "
+                    "(provisional) · 2 running · ETA 4m10s"), line
+    plain = progress_line(p, 125.0, 250.0)  # (80 columns: the short form)
+    assert "6/192 decided · 6 invalid · 2 valid so far · ETA" in plain, plain
+    wide = Progress(27_000, 27_648, 64, {"valid": 13_000, "invalid": 12_000, "error": 2_648},
+                    None, "aliases: replaying their representative's counterexample")
+    narrow = progress_line(wide, 99_999.0, 99_999.0)
+    assert len(narrow) <= 80 and "13000 valid so far" in narrow, narrow
+
+
+def test_piped_sweep_output_keeps_the_resume_command_on_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import tssbqs_pbt.sweep.command as command
+    from tssbqs_pbt.sweep.runner import SweepOutcome
+
+    out = tmp_path / ("a-rather-long-directory-name-for-the-sweep-" * 2) / "results"
+
+    def interrupted(spec: Any, directory: Any, **kw: Any) -> SweepOutcome:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        return SweepOutcome(spec, Path(directory), (), len(spec.designs()), True, 1.0, 0,
+                            "1 local worker process", 1)
+
+    monkeypatch.setattr(command, "run_sweep", interrupted)
+    done = _here(capsys, "sweep", "--q", "3", "--t", "2", "--only", "SIGN_GUARD=LOCAL",
+                 "--budget", "quick", "--seed", "1", "--workers", "1", "--no-progress",
+                 "--out", str(out))
+    assert done.returncode == 3, done
+    assert f"finish with: tssbqs-pbt sweep --resume {out}\n" in done.stdout, done.stdout
+    assert f"{out}/\n" in done.stdout, done.stdout  # (the header's path whole too)
+
+
+def test_render_names_a_compressed_sweep_file_without_a_stray_underscore(
+        replay_files: dict[str, Path], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    from tssbqs_pbt.report import report_stem
+
+    assert report_stem("counterexamples/00001-024df071-p3.json.gz") == "00001_024df071_p3"
+    assert report_stem("counterexample-p1-ab12.json") == "counterexample_p1_ab12"
+    saved = tmp_path / "00001-024df071-p1.json.gz"
+    saved.write_bytes(gzip.compress(replay_files["p1"].read_bytes()))
+    done = _here(capsys, "render", str(saved))
+    assert done.returncode == 0, done
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["00001-024df071-p1.json.gz", "00001_024df071_p1.mmd",
+                     "00001_024df071_p1.steps.md", "00001_024df071_p1.svg",
+                     "regression_00001_024df071_p1.py"], names
+    compile((tmp_path / "regression_00001_024df071_p1.py").read_text(), "regression", "exec")

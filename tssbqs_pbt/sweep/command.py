@@ -145,6 +145,7 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
 
 def run_sweep_command(args: argparse.Namespace) -> int:
     console = Console()
+    console.soft_wrap = not console.is_terminal  # piped: whole lines (a path, a command)
     resume = args.resume is not None
     directory = Path(args.resume if resume else _given(args, "out"))
     if resume:
@@ -160,7 +161,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler)
     total = len(spec.designs())
     for line in header_lines(spec, total, executor.description, directory):
-        console.print(escape(line), overflow="fold")
+        console.print(escape(line), overflow=None if console.soft_wrap else "fold")
     display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
                               console=console)
     try:
@@ -243,14 +244,19 @@ def _stage(label: str) -> str:
 
 def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: int = 80) -> str:
     """One plain progress line of at most ``width`` characters, e.g. ``[152s] search 25 ex:
-    4987/27648 · 1 valid · 4987 invalid · ETA 12m`` (less important parts dropped first)."""
-    head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total}"
+    4987/27648 decided · 4987 invalid · 1 valid so far (provisional) · ETA 12m`` (less
+    important parts dropped first).  *Decided*: combinations with their final verdict (a
+    violation, or none in the whole budget); *valid so far*: every combination with no
+    violation yet, those still to be searched further or explored included."""
+    head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total} decided"
     if p.explored is not None:  # (the explore stage: survivors explored so far; no ETA)
-        head, eta = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]}", None
+        head = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]} explored"
+        eta = None
+    valid = f"{p.counts.get('valid', 0)} valid so far"
     parts = [  # (priority: lowest dropped first, text)
         (9, head),
-        (7, f"{p.counts.get('valid', 0)} valid"),
         (6, f"{p.counts.get('invalid', 0)} invalid"),
+        (7, f"{valid} (provisional)" if p.explored is None else valid),
         (4, f"{p.counts['error']} error") if p.counts.get("error") else (0, ""),
         (2, f"{p.running} running") if p.running else (0, ""),
         (8, f"ETA {_duration(eta)}") if eta is not None else (0, ""),
@@ -260,6 +266,9 @@ def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: in
         line = " · ".join(text for _, text in parts)
         if len(line) <= width or len(parts) == 1:
             return line[:width]
+        if "(provisional)" in line and min(k for k, _ in parts) >= 5:  # (then the short form)
+            parts = [(k, text.replace(" (provisional)", "")) for k, text in parts]
+            continue
         parts.remove(min(parts, key=lambda part: part[0]))
 
 
