@@ -274,3 +274,54 @@ def test_render_names_a_compressed_sweep_file_without_a_stray_underscore(
                      "00001_024df071_p1.steps.md", "00001_024df071_p1.svg",
                      "regression_00001_024df071_p1.py"], names
     compile((tmp_path / "regression_00001_024df071_p1.py").read_text(), "regression", "exec")
+
+
+# -- 4. a resumed sweep's progress and ETA ---------------------------------------------------
+@pytest.mark.sweep
+def test_a_resumed_sweep_counts_what_was_done_from_its_first_report(tmp_path: Path) -> None:
+    from tssbqs_pbt.engine.explore import Scope
+    from tssbqs_pbt.engine.search import Budget
+    from tssbqs_pbt.sweep.executors import make_executor
+    from tssbqs_pbt.sweep.runner import Progress, run_sweep
+    from tssbqs_pbt.sweep.space import SweepSpec, parse_pins
+
+    pins = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
+            "ACK_MODE=EVIDENCE", "READ_GUARD=EVIDENCE", "READ_SHAPE=TWO_PHASE",
+            "DELEGATES=F_PLUS_ONE"]
+    spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(pins), budget=Budget(20),
+                     budget_name="20", seed=5, explore=Scope(operations=2, clients=1,
+                                                             actions=0))
+    first = run_sweep(spec, tmp_path, executor=make_executor(workers=1))
+    assert first.complete
+    survivors = sum(r.explored is not None for r in first.results)
+    assert survivors >= 1
+    seen: list[Progress] = []
+    again = run_sweep(spec, tmp_path, resume=True, executor=make_executor(workers=1),
+                      on_progress=seen.append)
+    assert again.complete and again.resumed == first.total
+    assert seen and all(p.done == first.total for p in seen), [p.done for p in seen]
+    explored = [p.explored for p in seen if p.explored is not None]
+    assert explored and all(e == (survivors, survivors) for e in explored), explored
+
+
+def test_the_eta_after_resume_is_from_this_runs_work_and_exploring_has_one() -> None:
+    from tssbqs_pbt.sweep.command import ProgressDisplay
+    from tssbqs_pbt.sweep.runner import Progress
+
+    clock = [0.0]
+    display = ProgressDisplay(live=False, stream=io.StringIO(), clock=lambda: clock[0])
+    counts = {"valid": 10, "invalid": 2172}
+    display.update(Progress(2182, 27648, 0, counts, None, "search (25 examples)"))
+    assert "2182/27648 decided" in display.line(80)  # (not 0/27648)
+    for second in range(1, 601):  # 10 combinations a second this run
+        clock[0] = float(second)
+        display.update(Progress(2182 + 10 * second, 27648, 2, counts, None,
+                                "search (25 examples)"))
+    # 19466 left at 10/s: 32m26s (the resumed 2182 are not this run's work)
+    assert display.line(80).endswith("ETA 32m"), display.line(80)
+    for done in range(0, 11):
+        clock[0] = 600.0 + 60 * done
+        display.update(Progress(27648, 27648, 1, counts, None, "explore (40 survivors)",
+                                (done, 40)))
+    assert "explore: 10/40 explored" in display.line(80)
+    assert display.line(80).endswith("ETA 30m"), display.line(80)  # 30 left at 1/min

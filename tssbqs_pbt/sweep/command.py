@@ -193,11 +193,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 class Eta:
-    """Time left, from the work done over the whole run (work resumed from an earlier run
-    excluded): what is left at the mean rate of combinations finished per second since the
-    start, shown once ``least`` of the work is done.  The mean over the whole run moves little
-    with each verdict, and the estimate is a continuous function of time between verdicts (it
-    grows while nothing finishes), so it does not jump."""
+    """Time left, from this run's own work: what is left at the mean rate of combinations
+    finished per second since the first update (whose count, what an earlier run finished,
+    is not this run's work), shown once ``least`` of what was left then is done.  The mean
+    over the whole run moves little with each verdict, and the estimate is a continuous
+    function of time between verdicts (it grows while nothing finishes), so it does not
+    jump."""
 
     def __init__(self, least: float = 0.05) -> None:
         self.least = least
@@ -249,9 +250,8 @@ def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: in
     violation, or none in the whole budget); *valid so far*: every combination with no
     violation yet, those still to be searched further or explored included."""
     head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total} decided"
-    if p.explored is not None:  # (the explore stage: survivors explored so far; no ETA)
+    if p.explored is not None:  # (the explore stage: survivors explored so far)
         head = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]} explored"
-        eta = None
     valid = f"{p.counts.get('valid', 0)} valid so far"
     parts = [  # (priority: lowest dropped first, text)
         (9, head),
@@ -298,6 +298,7 @@ class ProgressDisplay:
         self.width = min(self.console.width, 200) if live else 80
         self.started = clock()
         self.eta = Eta()
+        self.explore_eta = Eta()  # (the exploration stage: survivors explored, of how many)
         self.last: SweepProgress | None = None
         self.printed: float | None = None
         self.bar = Progress(BarColumn(bar_width=_BAR), _StatusColumn(self),
@@ -308,12 +309,15 @@ class ProgressDisplay:
         now = self.clock()
         if self.last is None:
             return f"[{_duration(now - self.started)}] starting"[:width]
-        return progress_line(self.last, now - self.started, self.eta.left(now), width)
+        eta = self.eta if self.last.explored is None else self.explore_eta
+        return progress_line(self.last, now - self.started, eta.left(now), width)
 
     def update(self, p: SweepProgress) -> None:
         now = self.clock()
         self.last = p
         self.eta.update(now, p.done, p.total)
+        if p.explored is not None:
+            self.explore_eta.update(now, *p.explored)
         self.bar.update(self.task, completed=p.done, total=p.total)
         if not self.live and (self.printed is None or now - self.printed >= self.every):
             self.printed = now
