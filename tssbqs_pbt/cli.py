@@ -1,25 +1,22 @@
 """The ``tssbqs-pbt`` command line. Thin: parse, call the library, print.
 
 Exit codes: 0 success (no violation found / violation confirmed by replay), 1 the answer is a
-problem (a counterexample was found / a replay no longer shows its violation), 2 bad input.
+problem (a counterexample was found / a replay no longer shows its violation), 2 bad input,
+3 interrupted (Ctrl-C or SIGTERM: a sweep, search or explore ends with what it did so far).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from tssbqs_pbt import __version__
 from tssbqs_pbt.errors import InvalidArgument, ReplayError, TraceFormatError, TssbqsError
 from tssbqs_pbt.validation import check_writable_dir
-from tssbqs_pbt.wording import plural, searched
 
 if TYPE_CHECKING:
     from tssbqs_pbt.preflight import Conformance
@@ -30,6 +27,9 @@ _PLUGIN_HELP = ("load a protocol from MODULE (importable, or a .py file; the cur
                 "is searched first): its ATTR, else its only ProtocolSpec; no entry point needed")
 _MAX_FILE_HELP = ("largest JSON file read, in MiB (default 16; also $TSSBQS_PBT_MAX_FILE_MB): a "
                   "bigger file is refused before it is parsed; see docs/limits.md")
+
+_NO_PROGRESS = ("no live progress line: a plain line every 30 s instead (as when the output "
+                "is not a terminal)")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -159,6 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
                         "costs time only when nothing is found)")
     search.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     search.add_argument("--out", default="tssbqs-report", help="where counterexamples go")
+    search.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
     explore = sub.add_parser(
         "explore", help="explore every adversary schedule within a scope, breadth first",
         formatter_class=_HelpFormatter,
@@ -207,6 +208,11 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="stop after this long (default: no time bound)")
     explore.add_argument("--out", default="tssbqs-report",
                          help="where a counterexample goes (default tssbqs-report)")
+    explore.add_argument("--workers", type=int, default=None, metavar="N",
+                         help="worker processes expanding each level (default: every local "
+                         "core); the result (states, transitions, the violation found) is the "
+                         "same at any count")
+    explore.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
     replay = sub.add_parser(
         "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it",
         formatter_class=_HelpFormatter,
@@ -311,34 +317,9 @@ def _protocol_of(args: argparse.Namespace) -> Conformance:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.engine.search import search
-    from tssbqs_pbt.search import parse_budget
+    from tssbqs_pbt.cli_progress import run_search
 
-    ready = _protocol_of(args)
-    protocol = ready.protocol
-    _, budget = parse_budget(args.budget)
-    config = ready.config if args.byzantine is None else attrs.evolve(
-        ready.config, byzantine=frozenset({args.byzantine}) if args.byzantine else frozenset())
-    seed = args.seed if args.seed is not None else random.randrange(2**32)
-    check_writable_dir("--out", args.out)  # before the search: it saves as soon as it finds
-    result = search(protocol, config, declarations=ready.declarations, budget=budget,
-                    seed=seed, save_dir=args.out)
-    found = result.counterexample
-    print(f"protocol {protocol.name}")
-    print(f"searched {searched(result.examples, result.search_runs, budget.examples)} in "
-          f"{result.elapsed_s:.1f}s (seed {seed}, "
-          f"tactics {', '.join(t.value for t in result.tactics)})")
-    if found is None:
-        print("no violation found within the budget")
-        return 0
-    print(f"VIOLATED: {found.property} ({found.clause}); found by the {found.tactic.value} "
-          f"tactic; shrunk to {plural(found.steps, 'step')}")
-    print(f"replay file: {found.path}  (tssbqs-pbt replay {found.path})")
-    if found.report is not None:
-        print(f"steps and chart: {found.report.steps}")
-        print(f"chart (SVG): {found.report.svg}")
-        print(f"regression test: {found.report.test}")
-    return 1
+    return run_search(args, _protocol_of(args))
 
 
 def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -356,39 +337,15 @@ def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _explore(args: argparse.Namespace) -> int:
-    from tssbqs_pbt.engine.explore import Scope, explore
-    from tssbqs_pbt.engine.machine import Tactic
-    from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
-    from tssbqs_pbt.report import write_report
+    from tssbqs_pbt.cli_progress import run_explore, workers_of
+    from tssbqs_pbt.engine.explore import Scope
 
+    workers_of(args)  # (a bad --workers is refused before the preflight runs)
     ready = _protocol_of(args)
-    protocol, config = ready.protocol, ready.config
     if args.seconds is not None and not 0 < args.seconds < math.inf:
         raise InvalidArgument(f"--seconds {args.seconds:g}: give a positive number of seconds "
                               "(e.g. --seconds 60), or leave it out for no time bound")
-    scope = Scope(**scope_arguments(args))
-    check_writable_dir("--out", args.out)
-    result = explore(protocol, config, scope, declarations=ready.declarations)
-    cert = result.certificate
-    print(f"protocol {protocol.name}")
-    print(f"scope: {scope.describe()}")
-    print(f"explored {cert.states} states, {cert.transitions} transitions, depth {cert.depth} "
-          f"in {cert.elapsed_s:.1f}s (reductions: {', '.join(cert.reductions)})")
-    if result.failure is None:
-        state = "exhausted" if cert.exhausted else f"NOT exhausted (stopped by {cert.cut_by})"
-        print(f"no violation within the scope: {state}")
-        return 0
-    found = trace_pass(counterexample_of(result.failure, Tactic.SPLIT), protocol, config)
-    path = save_counterexample(found, args.out)
-    report = write_report(found.trace, found.verdict, path, args.out)
-    print(f"VIOLATED: {found.property} ({found.clause}); the shortest schedule within the "
-          f"scope: {len(result.moves)} moves, {found.steps} kernel steps")
-    for number, move in enumerate(result.described, 1):
-        print(f"  move {number}: {move}")
-    print("  then: a read while the network is still cut, a fair drain, a final read")
-    print(f"replay file: {path}  (tssbqs-pbt replay {path})")
-    print(f"steps and chart: {report.steps}")
-    return 1
+    return run_explore(args, ready, Scope(**scope_arguments(args)))
 
 
 def _replay(path: str, *, plugin: str | None = None) -> int:

@@ -53,6 +53,8 @@ LAYERS: dict[str, int] = {
     "tssbqs_pbt.conformance": 8,  # the kit: preflight, then check() (above the checker)
     "tssbqs_pbt.cli": 8,
     "tssbqs_pbt.cli_plugin": 8,  # the command line's --plugin loading (cli's own helper)
+    "tssbqs_pbt.cli_progress": 8,  # search and explore at the command line: the header, a
+    # live progress line, Ctrl-C and SIGTERM ending with what was done
     "tssbqs_pbt.pytest_plugin": 8,
     "tssbqs_pbt": 9,  # the package root itself: kept light, may re-export anything lazily
 }

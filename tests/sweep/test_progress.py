@@ -103,7 +103,7 @@ def test_the_explore_stage_counts_survivors_explored() -> None:
     p = Progress(27_648, 27_648, 2, {"valid": 48, "invalid": 27_600}, None,
                  "explore (48 survivors)", (12, 48))
     line = progress_line(p, 1_000.0, 5.0)
-    assert "explore: 12/48" in line and "ETA" not in line and len(line) <= 80
+    assert "explore: 12/48 explored" in line and "ETA 5s" in line and len(line) <= 80
 
 
 def test_the_matrix_fits_80_columns_with_five_digit_counts() -> None:

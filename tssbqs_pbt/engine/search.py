@@ -14,7 +14,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +192,7 @@ def search(
     shrink_runs: int | None = None,
     shrink_plateau: int | None = None,
     minimize_runs: int = 1_000,
+    progress: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> SearchResult:
     """Look for a violation of P1, P2 or P3 (or a protocol crash) within ``budget``.
 
@@ -208,7 +209,8 @@ def search(
     length).  After Hypothesis, the counterexample's own actions are shrunk by
     :func:`tssbqs_pbt.engine.minimize.minimize_trace` (kernel replays only, at most
     ``minimize_runs`` of them; 0 turns it off), which drops the kernel steps a needed rule
-    takes but the violation does not need.
+    takes but the violation does not need.  ``progress`` is called after every machine run
+    with a mapping {examples, tactic, found (a failing run was seen: shrinking), elapsed_s}.
     """
     if isinstance(minimize_runs, bool) or not isinstance(minimize_runs, int) or minimize_runs < 0:
         raise InvalidArgument(f"minimize_runs={minimize_runs!r} must be a whole number >= 0 "
@@ -242,13 +244,16 @@ def search(
         examples[0] += 1
         examples[1] += len(world.steps)
         last[0] = world.steps[-1] if world.steps else None
+        if progress is not None:
+            progress({"examples": examples[0], "tactic": tried[-1].value, "found": bool(first),
+                      "elapsed_s": time.perf_counter() - started})
 
     notes: list[object] = []  # Hypothesis's own messages: the result says what matters
     weights = list(shares) if shares is not None else [SHARES.get(t, 1) for t in tactics]
     if len(weights) != len(tactics) or any(w < 1 for w in weights):
         raise InvalidArgument(f"shares {weights!r} must give a weight >= 1 to each tactic")
     tried: list[Tactic] = []
-    shortest, progress = [sys.maxsize], [0]  # the shortest failing run so far; run count then
+    shortest, improved = [sys.maxsize], [0]  # the shortest failing run so far; run count then
     # each tactic's shortest failing run: the result if Hypothesis ends without re-raising one
     seen: dict[Tactic, tuple[int, AssertionError | None]] = {
         t: (sys.maxsize, None) for t in tactics}
@@ -256,7 +261,7 @@ def search(
     def shrink_clock() -> int:
         """Runs so far, for the shrink bound; past it once ``shrink_plateau`` runs in a row
         found no failing run with fewer steps (a count too: the same on any machine)."""
-        if shrink_plateau is not None and examples[0] - progress[0] >= shrink_plateau:
+        if shrink_plateau is not None and examples[0] - improved[0] >= shrink_plateau:
             return examples[0] + sys.maxsize // 2
         return examples[0]
 
@@ -268,7 +273,7 @@ def search(
             size = len(failure.trace.steps) if isinstance(failure, (PropertyViolated, FaultFound)) \
                 else sys.maxsize
             if size < shortest[0]:  # a shorter failing run: shrinking is making progress
-                shortest[0], progress[0] = size, examples[0]
+                shortest[0], improved[0] = size, examples[0]
             if size < seen[tactic][0]:  # kept whatever Hypothesis does next (never lost)
                 seen[tactic] = (size, failure)
             # the first failing run is written at once, before Hypothesis starts shrinking:

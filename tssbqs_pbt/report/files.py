@@ -49,13 +49,16 @@ class ReportFiles:
 
 def report_stem(replay_path: str | Path) -> str:
     """The replay file's stem as an identifier (``counterexample-p1-ab.json`` ->
-    ``counterexample_p1_ab``; a compressed ``...json.gz`` gives the same stem)."""
+    ``counterexample_p1_ab``; a compressed ``...json.gz`` gives the same stem; a sweep's
+    ``00001-024df071-p3.json.gz`` gives ``00001_024df071_p3``, with no ``_`` put before the
+    digit: the test module's name starts with ``regression_``)."""
     name = Path(replay_path).name
     for suffix in (".json.gz", ".json", ".gz"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
             break
-    return python_identifier(name)
+    ident = python_identifier(name)
+    return ident[1:] if ident.startswith("_") and not name.startswith("_") else ident
 
 
 def write_report(

@@ -145,6 +145,7 @@ def _scope_from_args(args: argparse.Namespace) -> Scope | None:
 
 def run_sweep_command(args: argparse.Namespace) -> int:
     console = Console()
+    console.soft_wrap = not console.is_terminal  # piped: whole lines (a path, a command)
     resume = args.resume is not None
     directory = Path(args.resume if resume else _given(args, "out"))
     if resume:
@@ -160,7 +161,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler)
     total = len(spec.designs())
     for line in header_lines(spec, total, executor.description, directory):
-        console.print(escape(line), overflow="fold")
+        console.print(escape(line), overflow=None if console.soft_wrap else "fold")
     display = ProgressDisplay(live=not args.no_progress and console.is_terminal,
                               console=console)
     try:
@@ -192,11 +193,12 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 class Eta:
-    """Time left, from the work done over the whole run (work resumed from an earlier run
-    excluded): what is left at the mean rate of combinations finished per second since the
-    start, shown once ``least`` of the work is done.  The mean over the whole run moves little
-    with each verdict, and the estimate is a continuous function of time between verdicts (it
-    grows while nothing finishes), so it does not jump."""
+    """Time left, from this run's own work: what is left at the mean rate of combinations
+    finished per second since the first update (whose count, what an earlier run finished,
+    is not this run's work), shown once ``least`` of what was left then is done.  The mean
+    over the whole run moves little with each verdict, and the estimate is a continuous
+    function of time between verdicts (it grows while nothing finishes), so it does not
+    jump."""
 
     def __init__(self, least: float = 0.05) -> None:
         self.least = least
@@ -243,14 +245,18 @@ def _stage(label: str) -> str:
 
 def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: int = 80) -> str:
     """One plain progress line of at most ``width`` characters, e.g. ``[152s] search 25 ex:
-    4987/27648 · 1 valid · 4987 invalid · ETA 12m`` (less important parts dropped first)."""
-    head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total}"
-    if p.explored is not None:  # (the explore stage: survivors explored so far; no ETA)
-        head, eta = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]}", None
+    4987/27648 decided · 4987 invalid · 1 valid so far (provisional) · ETA 12m`` (less
+    important parts dropped first).  *Decided*: combinations with their final verdict (a
+    violation, or none in the whole budget); *valid so far*: every combination with no
+    violation yet, those still to be searched further or explored included."""
+    head = f"[{_duration(elapsed)}] {_stage(p.stage)}: {p.done}/{p.total} decided"
+    if p.explored is not None:  # (the explore stage: survivors explored so far)
+        head = f"[{_duration(elapsed)}] explore: {p.explored[0]}/{p.explored[1]} explored"
+    valid = f"{p.counts.get('valid', 0)} valid so far"
     parts = [  # (priority: lowest dropped first, text)
         (9, head),
-        (7, f"{p.counts.get('valid', 0)} valid"),
         (6, f"{p.counts.get('invalid', 0)} invalid"),
+        (7, f"{valid} (provisional)" if p.explored is None else valid),
         (4, f"{p.counts['error']} error") if p.counts.get("error") else (0, ""),
         (2, f"{p.running} running") if p.running else (0, ""),
         (8, f"ETA {_duration(eta)}") if eta is not None else (0, ""),
@@ -260,6 +266,9 @@ def progress_line(p: SweepProgress, elapsed: float, eta: float | None, width: in
         line = " · ".join(text for _, text in parts)
         if len(line) <= width or len(parts) == 1:
             return line[:width]
+        if "(provisional)" in line and min(k for k, _ in parts) >= 5:  # (then the short form)
+            parts = [(k, text.replace(" (provisional)", "")) for k, text in parts]
+            continue
         parts.remove(min(parts, key=lambda part: part[0]))
 
 
@@ -289,6 +298,7 @@ class ProgressDisplay:
         self.width = min(self.console.width, 200) if live else 80
         self.started = clock()
         self.eta = Eta()
+        self.explore_eta = Eta()  # (the exploration stage: survivors explored, of how many)
         self.last: SweepProgress | None = None
         self.printed: float | None = None
         self.bar = Progress(BarColumn(bar_width=_BAR), _StatusColumn(self),
@@ -299,12 +309,15 @@ class ProgressDisplay:
         now = self.clock()
         if self.last is None:
             return f"[{_duration(now - self.started)}] starting"[:width]
-        return progress_line(self.last, now - self.started, self.eta.left(now), width)
+        eta = self.eta if self.last.explored is None else self.explore_eta
+        return progress_line(self.last, now - self.started, eta.left(now), width)
 
     def update(self, p: SweepProgress) -> None:
         now = self.clock()
         self.last = p
         self.eta.update(now, p.done, p.total)
+        if p.explored is not None:
+            self.explore_eta.update(now, *p.explored)
         self.bar.update(self.task, completed=p.done, total=p.total)
         if not self.live and (self.printed is None or now - self.printed >= self.every):
             self.printed = now

@@ -63,6 +63,10 @@ __all__ = ["Progress", "SweepOutcome", "run_sweep"]
 
 @attrs.frozen
 class Progress:
+    """``done``: combinations with their final verdict, those an earlier run finished (and
+    a resumed run takes from ``results.jsonl``) counted from the first report; ``explored``
+    counts, likewise, the survivors whose exploration an earlier run recorded."""
+
     done: int
     total: int
     running: int
@@ -147,6 +151,9 @@ def run_sweep(
     plan = _stages(full)
     latest = {key: r for (_, key), r in recorded.items()}
     resumed = sum(1 for r in latest.values() if _final(r, full))
+    # (finished by an earlier run, not yet taken from the log again: counted done already)
+    ahead = {key for key, r in latest.items() if _final(r, full)}
+    ahead_explored: set[str] = set()
     finished: dict[str, CombinationResult] = {}  # each combination's latest result so far
     library = Library()
     keys = {combination_key(d) for d in designs}
@@ -170,8 +177,10 @@ def run_sweep(
 
     def report(last: CombinationResult | None) -> None:
         if on_progress is not None:
-            on_progress(Progress(done[0], len(designs), len(pending), dict(counts), last,
-                                 stage[0], (exploring[0], exploring[1]) if exploring else None))
+            explored = ((exploring[0] + len(ahead_explored), exploring[1]) if exploring
+                        else None)
+            on_progress(Progress(done[0] + len(ahead), len(designs), len(pending),
+                                 dict(counts), last, stage[0], explored))
 
     extra: dict[int, tuple[LibraryEntry, ...]] = {}
     replay_from: dict[int, tuple[str, str]] = {}  # alias -> its representative's replay file
@@ -205,12 +214,15 @@ def run_sweep(
         before = finished.get(result.key)
         if exploring and result.explored is not None:
             exploring[0] += 1
+            ahead_explored.discard(result.key)
         if before is not None:
             counts[before.verdict] -= 1
             done[0] -= _final(before, full)
         finished[result.key] = result
         counts[result.verdict] += 1
         done[0] += _final(result, full)
+        if _final(result, full):
+            ahead.discard(result.key)
         report(result)
 
     def run(indices: list[int], examples: int, mode: str, label: str, stage_no: int = 0,
@@ -305,6 +317,10 @@ def run_sweep(
         if spec.explore is not None:
             survivors = sorted(r.index for r in finished.values() if r.verdict == "valid")
             exploring[:] = [0, len(survivors)]
+            keys_of = [combination_key(designs[i]) for i in survivors]
+            ahead_explored.update(k for k in keys_of if _stands(
+                recorded.get((phase[0] + 1, k)), "explore", spec.explore)
+                and (phase[0] + 1, k) in recorded)
             run(survivors, 0, "explore", f"explore ({plural(len(survivors), 'survivor')})")
     except KeyboardInterrupt:
         interrupted = True
