@@ -200,6 +200,9 @@ def _name(failure: AssertionError) -> str:
 #: its schedule pauses somewhere)
 Entry = tuple[int, int, int, bool]
 
+#: parents in a chunk at most (progress is told after each chunk)
+_CHUNK = 16
+
 # what a forked worker expands against (set before the level's processes start)
 _WORK: dict[str, Any] = {}
 
@@ -289,12 +292,12 @@ class BreadthFirst:
                 ) -> Iterator[tuple[list[Child], str]]:
         limit = self.scope.max_states - len(self.visited)
         if self.workers == 1 or len(parents) < 2 * self.workers:
-            for at in range(0, len(parents), 64):
-                yield expand(self.machine_class, self.scope, Moves, parents[at:at + 64],
+            for at in range(0, len(parents), _CHUNK):
+                yield expand(self.machine_class, self.scope, Moves, parents[at:at + _CHUNK],
                              self.visited, deadline=self.deadline,
                              fresh_limit=self.scope.max_states - len(self.visited))
             return
-        size = max(1, min(64, len(parents) // (4 * self.workers)))
+        size = max(1, min(_CHUNK, len(parents) // (4 * self.workers)))
         jobs = [(parents[at:at + size], self.deadline, limit)
                 for at in range(0, len(parents), size)]
         _WORK.update(machine_class=self.machine_class, scope=self.scope, visited=self.visited)
