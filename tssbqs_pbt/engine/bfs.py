@@ -19,6 +19,7 @@ levels expanded in chunks on every local core.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import time
 from array import array
@@ -203,15 +204,53 @@ Entry = tuple[int, int, int, bool]
 #: parents in a chunk at most (progress is told after each chunk)
 _CHUNK = 16
 
-# what a forked worker expands against (set before the level's processes start)
-_WORK: dict[str, Any] = {}
+Job = tuple[list[tuple[int, tuple[Move, ...], int, int]], float | None, int]
 
 
-def _expand_forked(job: tuple[list[tuple[int, tuple[Move, ...], int, int]], float | None,
-                              int]) -> tuple[list[Child], str]:
-    parents, deadline, limit = job
-    return expand(_WORK["machine_class"], _WORK["scope"], Moves, parents, _WORK["visited"],
-                  deadline=deadline, fresh_limit=limit)
+def forked_chunks(machine_class: Any, scope: Any, visited: Visited, jobs: list[Job],
+                  workers: int) -> Iterator[tuple[list[Child], str]]:
+    """Each job's children, in job order, from ``workers`` forked processes: worker w expands
+    jobs w, w + workers, ... against ``visited`` as it was at the fork and sends each result
+    down its pipe as it is done; they are read back in job order.  (Plain processes and pipes,
+    not a Pool: a Pool's threads in this process could hold a lock at the next fork.)"""
+    context = multiprocessing.get_context("fork")
+    pipes, processes = [], []
+    for w in range(workers):
+        reader, writer = context.Pipe(duplex=False)
+        process = context.Process(target=_work, daemon=True, args=(
+            machine_class, scope, visited, jobs[w::workers], writer))
+        process.start()
+        writer.close()
+        pipes.append(reader)
+        processes.append(process)
+    try:
+        for at in range(len(jobs)):
+            try:
+                result = pipes[at % workers].recv()
+            except EOFError:
+                process = processes[at % workers]
+                process.join()
+                raise RuntimeError(f"explorer worker {at % workers + 1} ended (exit status "
+                                   f"{process.exitcode}) before its chunk's result") from None
+            yield result
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for reader in pipes:
+            reader.close()
+
+
+def _work(machine_class: Any, scope: Any, visited: Visited, jobs: list[Job],
+          writer: Any) -> None:
+    try:
+        for parents, deadline, limit in jobs:
+            writer.send(expand(machine_class, scope, Moves, parents, visited,
+                               deadline=deadline, fresh_limit=limit))
+        writer.close()
+    finally:
+        os._exit(0)  # (nothing of the parent's to flush or finalise here)
 
 
 class BreadthFirst:
@@ -300,12 +339,8 @@ class BreadthFirst:
         size = max(1, min(_CHUNK, len(parents) // (4 * self.workers)))
         jobs = [(parents[at:at + size], self.deadline, limit)
                 for at in range(0, len(parents), size)]
-        _WORK.update(machine_class=self.machine_class, scope=self.scope, visited=self.visited)
-        try:
-            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-                yield from pool.imap(_expand_forked, jobs)
-        finally:
-            _WORK.clear()
+        yield from forked_chunks(self.machine_class, self.scope, self.visited, jobs,
+                                 self.workers)
 
     def _violation(self, level: int, index: int, items: tuple[tuple[str, Any], ...]
                    ) -> ExploreResult:

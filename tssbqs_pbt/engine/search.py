@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from tssbqs_pbt.crypto.api import ThresholdScheme
+from tssbqs_pbt.engine.budget import BUDGETS, MAX_EXAMPLES, Budget, parse_budget
 from tssbqs_pbt.engine.limits import seed_only, shrink_limit
 from tssbqs_pbt.engine.machine import (
     FaultFound,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUDGETS",
     "COUNTEREXAMPLE_FORMAT",
+    "MAX_EXAMPLES",
     "SHARES",
     "TACTICS",
     "Budget",
@@ -75,6 +77,7 @@ __all__ = [
     "ReplayOutcome",
     "SearchResult",
     "counterexample_of",
+    "parse_budget",
     "replay_counterexample",
     "save_counterexample",
     "search",
@@ -91,37 +94,6 @@ COUNTEREXAMPLE_FORMAT = "tssbqs-pbt-counterexample"
 SHARES = {Tactic.LAG: 6, Tactic.SPLIT: 2, Tactic.FINE: 1, Tactic.COARSE: 1}
 #: the tactics of a search, in the order they run (a search stops at its first violation)
 TACTICS = (Tactic.LAG, Tactic.SPLIT, Tactic.FINE, Tactic.COARSE)
-
-
-@attrs.frozen
-class Budget:
-    """How hard to look: ``examples`` runs of at most ``steps`` rules, shared by the tactics."""
-
-    examples: int = 300
-    steps: int = 30
-
-    def __attrs_post_init__(self) -> None:
-        for name in ("examples", "steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgument(f"budget {name}={value!r} must be a whole number >= 1")
-
-    @classmethod
-    def named(cls, name: str) -> Budget:
-        try:
-            return BUDGETS[name]
-        except KeyError:
-            raise InvalidArgument(
-                f"unknown budget {name!r}; use one of {', '.join(BUDGETS)} or a number of "
-                "examples"
-            ) from None
-
-
-BUDGETS = {
-    "quick": Budget(examples=100),
-    "standard": Budget(examples=400),
-    "thorough": Budget(examples=2_000),
-}
 
 
 @attrs.frozen
