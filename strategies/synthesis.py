@@ -21,10 +21,10 @@ from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.adversary import _NOTHING, Adversary, Position, _optional
 
 from tssbqs_pbt.crypto.api import Signature
-from tssbqs_pbt.kernel import Delivered, NodeId, OpId, Sent, World, walk
+from tssbqs_pbt.kernel import Delivered, NodeId, NodeSigned, OpId, Sent, World, walk
 
 __all__ = ["Deliveries", "answers", "build", "carrying_data", "coherent_first", "field_pools",
-           "made_up", "stale_first", "synthesisable"]
+           "made_up", "signed_leaves", "stale_first", "synthesisable"]
 
 _SIGNED_ROLES = (FieldRole.SIGNATURE, FieldRole.PARTIAL)
 
@@ -74,20 +74,55 @@ def made_up(adversary: Adversary, pool: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(c for c in pool if c in made) if made else ()
 
 
-def coherent_first(adversary: Adversary, chosen: Iterable[Any],
-                   pool: tuple[Any, ...]) -> tuple[Any, ...]:
+def coherent_first(adversary: Adversary, chosen: Iterable[Any], pool: tuple[Any, ...],
+                   role: FieldRole | None = None) -> tuple[Any, ...]:
     """``pool`` with the candidates about the value the fields chosen so far are about first
     (a datum for the value a request asks to write), then those whose values appear there at
-    all (the basis it carries), stable otherwise."""
+    all (the basis it carries), stable otherwise.  For a value field (``role`` VALUE), the
+    values a signed statement chosen before binds come before all (:func:`signed_leaves`);
+    a timestamp keeps its order, so B can still get a request's value signed at a timestamp
+    it makes up."""
+    chosen = list(chosen)
     values: set[Any] = set()
     primary: set[Any] = set()
     for value in chosen:
         values |= adversary._values(value)
         primary |= adversary.primary_values(value)
-    if not values:
+    carried = signed_leaves(chosen) if role is FieldRole.VALUE else frozenset()
+    if not values and not carried:
         return pool
-    return tuple(sorted(pool, key=lambda c: (not (adversary.primary_values(c) & primary),
+    return tuple(sorted(pool, key=lambda c: (not _in(c, carried),
+                                             not (adversary.primary_values(c) & primary),
                                              not (adversary._values(c) & values))))
+
+
+def signed_leaves(chosen: Iterable[Any]) -> frozenset[Any]:
+    """The plain values (strings, numbers, timestamps) inside the bodies of the signed
+    statements among ``chosen``: what a client-signed request binds.  A field beside such a
+    request is offered these first: a protocol that checks the request against its fields
+    accepts only them, and a made-up value there is refused before it can matter."""
+    found: set[Any] = set()
+    stack = [v.body for v in chosen if isinstance(v, NodeSigned)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, NodeSigned):
+            stack.append(item.body)
+        elif isinstance(item, tuple):
+            if item and all(isinstance(x, int) and not isinstance(x, bool) for x in item):
+                found.add(item)
+            stack.extend(item)
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            found.add(item)
+    return frozenset(found)
+
+
+def _in(candidate: Any, found: frozenset[Any]) -> bool:
+    if not found:
+        return False
+    try:
+        return candidate in found
+    except TypeError:
+        return False
 
 
 def build(adversary: Adversary, cls: type, values: Iterable[tuple[str, Any]]) -> Any:

@@ -290,7 +290,7 @@ def synthesis_order(adversary: Any, role: FieldRole, chosen: list[Any],
     first, other fields coherent with the chosen ones first."""
     if role is FieldRole.COLLECTION:
         return _about_first(adversary, chosen, pool)
-    return coherent_first(adversary, chosen, pool)
+    return coherent_first(adversary, chosen, pool, role)
 
 
 def _about_first(adversary: Any, chosen: list[Any], pool: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -312,7 +312,7 @@ class LagMachine(ExchangeMachine):
             elif role is FieldRole.DATA and (invented := made_up(adversary, pool)) and data.draw(
                     st.integers(0, 3), label="made up") == 3:
                 pool = invented  # one time in four only what B made up (else last)
-            return coherent_first(adversary, chosen, pool)
+            return coherent_first(adversary, chosen, pool, role)
 
         message = self._build_drawn(data, kind, order)
         if message is None:
