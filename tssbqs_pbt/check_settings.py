@@ -65,6 +65,11 @@ def _whole(low: int) -> Any:
     return check
 
 
+def _flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{name}={value!r} must be True or False")
+
+
 @attrs.frozen
 class CheckSettings:
     """How ``check()`` searches when its arguments leave something out.
@@ -88,6 +93,8 @@ class CheckSettings:
         converter=attrs.converters.optional(Path),
     )
     statistics: bool = False
+    #: check() explores after the random search (its CHECK_SCOPE) unless False
+    explore: bool = attrs.field(default=True, validator=lambda _, a, v: _flag(a.name, v))
 
     def with_(self, changes: Mapping[str, Any]) -> CheckSettings:
         """A copy with ``changes`` (a marker's keyword arguments); unknown names are named."""
@@ -103,7 +110,9 @@ class CheckSettings:
         """One line for the pytest header."""
         budget = self.budget or "from the Hypothesis profile"
         crypto = self.crypto if self.crypto == "ideal" else f"real ({self.key_bits}-bit RSA)"
-        return (f"budget={budget}, crypto={crypto}, n={self.n}, f={self.f}, seed={self.seed}, "
+        explored = "" if self.explore else ", no exploration"
+        return (f"budget={budget}, crypto={crypto}, n={self.n}, f={self.f}, seed={self.seed}"
+                f"{explored}, "
                 f"report dir={self.report_dir}")
 
 
@@ -139,7 +148,8 @@ def activate(settings: CheckSettings) -> Iterator[CheckSettings]:
 
 
 def record(kind: str, **data: Any) -> None:
-    """Note something for the session summary (kind: 'counterexample' or 'statistics')."""
+    """Note something for the session summary (kind: 'counterexample', 'statistics' or
+    'passed')."""
     _records.append({"kind": kind, **{k: str(v) for k, v in data.items()}})
 
 

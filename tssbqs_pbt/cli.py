@@ -200,6 +200,16 @@ def _build_parser() -> argparse.ArgumentParser:
     explore.add_argument("--powers", default=None,
                          help="which kinds of action (default release,answer,give_back,"
                          "synthesise)")
+    explore.add_argument("--width", type=int, default=None, metavar="N",
+                         help="a synthesised message's first field (its datum, else its "
+                         "request) among the first N candidates (default 2)")
+    explore.add_argument("--field-width", type=int, default=None, metavar="N",
+                         help="each other field of a synthesised message among the first N "
+                         "candidates, a value beside a signed request the request's own value "
+                         "first (default 1)")
+    explore.add_argument("--targets", choices=("all", "each"), default=None,
+                         help="a synthesised message goes to every correct server at once "
+                         "(all), or also to any single one (each) (default all)")
     explore.add_argument("--properties", default=None,
                          help="the properties judged (default P1,P2,P3)")
     explore.add_argument("--max-states", type=int, default=None,
@@ -326,7 +336,8 @@ def scope_arguments(args: argparse.Namespace) -> dict[str, Any]:
     """The Scope bounds given on the command line (the others keep Scope's defaults)."""
     given: dict[str, Any] = {}
     for name in ("operations", "clients", "which_clients", "max_cut", "blocking_cuts",
-                 "pauses", "actions", "interventions", "max_states", "seconds"):
+                 "pauses", "actions", "interventions", "width", "field_width", "targets",
+                 "max_states", "seconds"):
         if getattr(args, name) is not None:
             given[name] = getattr(args, name)
     for name in ("modes", "powers", "properties"):

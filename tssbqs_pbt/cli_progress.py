@@ -40,6 +40,7 @@ __all__ = ["INTERRUPTED", "StatusLine", "explore_line", "interruptible", "run_ex
 
 #: the exit status of a run stopped by Ctrl-C or SIGTERM (the sweep's too)
 INTERRUPTED = 3
+NOT_EXHAUSTED = 4  # no violation, but a bound cut the exploration short: not a certificate
 NOT_A_CERTIFICATE = "no violation found so far — this is not a certificate"
 
 
@@ -282,9 +283,8 @@ def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> i
     print(f"explored {cert.states} states, {cert.transitions} transitions, depth {cert.depth} "
           f"in {cert.elapsed_s:.1f}s (reductions: {', '.join(cert.reductions)})")
     if result.failure is None:
-        covered = "exhausted" if cert.exhausted else f"NOT exhausted (stopped by {cert.cut_by})"
-        print(f"no violation within the scope: {covered}")
-        return 0
+        print(f"no violation found: {cert.backing()}")
+        return 0 if cert.exhausted else NOT_EXHAUSTED
     found = trace_pass(counterexample_of(result.failure, Tactic.SPLIT), protocol, config)
     path = save_counterexample(found, args.out)
     report = write_report(found.trace, found.verdict, path, args.out)

@@ -59,12 +59,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tssbqs-n", default=None, type=int, metavar="N", help="servers (4)")
     group.addoption("--tssbqs-f", default=None, type=int, metavar="F",
                     help="Byzantine servers (1)")
+    group.addoption("--tssbqs-no-explore", action="store_true", default=False,
+                    help="check() searches only, without exploring a scope after the search "
+                    "(then a pass rests on the random search alone: no certificate)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "tssbqs(**settings): tssbqs-pbt settings for tssbqs_pbt.check() in this test "
-        "(budget, crypto, key_bits, report_dir, n, f, seed)",
+        "(budget, crypto, key_bits, report_dir, n, f, seed, explore)",
     )
     from tssbqs_pbt.check_settings import CheckSettings, parse_seed
     from tssbqs_pbt.errors import InvalidArgument
@@ -88,6 +91,7 @@ def pytest_configure(config: pytest.Config) -> None:
             seed=parse_seed(seed) if seed is not None else 0,
             database=root / ".hypothesis" / "tssbqs-pbt",
             statistics=bool(option("hypothesis_show_statistics", False)),
+            explore=not option("tssbqs_no_explore", False),
         )
     except InvalidArgument as exc:
         raise pytest.UsageError(f"tssbqs-pbt: {exc}") from None
@@ -190,6 +194,7 @@ class _Session:
         self.config = config
         self.saved: list[tuple[str, dict[str, str]]] = []
         self.statistics: list[tuple[str, dict[str, str]]] = []
+        self.passed: list[tuple[str, dict[str, str]]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":  # user_properties ride on every later report of the test
@@ -201,6 +206,8 @@ class _Session:
                 self.saved.append((report.nodeid, entry))
             elif entry.get("kind") == "statistics":
                 self.statistics.append((report.nodeid, entry))
+            elif entry.get("kind") == "passed":
+                self.passed.append((report.nodeid, entry))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
@@ -212,6 +219,10 @@ class _Session:
                       f"{plural(int(s['kernel_steps']), 'kernel step')} in {s['seconds']}s "
                       f"(seed {s['seed']}, "
                       f"tactics {s['tactics']}); found: {s['found']}")
+        if self.passed:
+            terminalreporter.write_sep("=", "tssbqs-pbt: what each passing check rests on")
+            for nodeid, s in self.passed:
+                write(f"{nodeid}: {s['protocol']}: {s['backing']}")
         if self.saved:
             terminalreporter.write_sep("=", "tssbqs-pbt counterexamples saved")
             for nodeid, s in self.saved:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from tssbqs_pbt import CheckFailed, check
+from tssbqs_pbt.check_settings import CheckSettings, activate
+from tssbqs_pbt.checking import CHECK_SCOPE, backing
 from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.errors import InvalidArgument
 
@@ -46,9 +49,31 @@ def test_explore_judges_only_the_properties_asked_for(tmp_path: Path) -> None:
     assert result.explored is not None and result.explored.scope.properties == ("P3",)
 
 
-def test_no_explore_by_default(tmp_path: Path) -> None:
-    result = check(BROKEN, budget=2, seed=0, report_dir=tmp_path, database=None)
+def test_check_explores_by_default_and_explore_false_opts_out(tmp_path: Path) -> None:
+    # two examples of random search miss this design's bug; the default exploration finds it
+    with pytest.raises(CheckFailed, match="found by the explorer"):
+        check(BROKEN, budget=2, seed=0, report_dir=tmp_path, database=None)
+    result = check(BROKEN, budget=2, seed=0, report_dir=tmp_path, database=None,
+                   explore=False)
     assert result.counterexample is None and result.explored is None
+    assert backing(result).endswith("not explored (random search only: no certificate)")
+    with activate(CheckSettings(explore=False)):
+        assert check(BROKEN, budget=2, seed=0, report_dir=tmp_path,
+                     database=None).explored is None
+
+
+def test_a_cut_short_exploration_says_it_is_no_certificate(tmp_path: Path) -> None:
+    result = check("family-c", budget=2, seed=0, report_dir=tmp_path, database=None,
+                   explore=Scope(clients=1, max_states=50))
+    assert result.explored is not None and not result.explored.exhausted
+    assert "NOT exhausted (stopped by max_states after 50 states)" in backing(result)
+    assert "not a certificate" in backing(result)
+
+
+def test_check_scope_is_the_default_adversary_bounded_by_states() -> None:
+    assert attrs.evolve(CHECK_SCOPE, max_states=Scope().max_states) == Scope()
+    with pytest.raises(InvalidArgument, match=r"explore=1 must be True or False"):
+        CheckSettings(explore=1)  # type: ignore[arg-type]
 
 
 def test_a_bad_explore_value_is_named() -> None:

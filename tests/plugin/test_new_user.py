@@ -70,3 +70,5 @@ def test_a_new_user_plugs_in_a_broken_protocol_then_fixes_it(tmp_path: Path) -> 
     module.write_text(module.read_text(encoding="utf-8").replace(BUG, FIX), encoding="utf-8")
     fixed = _run([str(venv / "bin" / "pytest"), "-p", "no:cacheprovider"], package, env)
     assert fixed.startswith("0\n") and "1 passed" in fixed, fixed
+    # what the pass rests on: the examples searched and the default exploration, exhausted
+    assert "explored: certified within the scope" in " ".join(fixed.split()), fixed

@@ -28,8 +28,10 @@ def test_outside_pytest_there_is_no_example_database_by_default() -> None:
 def test_check_takes_a_database(tmp_path: Path) -> None:
     spec = load_tutorial(fixed=True).SPEC
     db = tmp_path / "db"
-    tssbqs_pbt.check(spec, budget=5, seed=3, database=db, report_dir=tmp_path / "r")
-    tssbqs_pbt.check(spec, budget=5, seed=3, database=None, report_dir=tmp_path / "r")
+    tssbqs_pbt.check(spec, budget=5, seed=3, database=db, report_dir=tmp_path / "r",
+                     explore=False)
+    tssbqs_pbt.check(spec, budget=5, seed=3, database=None, report_dir=tmp_path / "r",
+                     explore=False)
 
 
 def test_a_seed_alone_decides_a_run_outside_pytest(tmp_path: Path,

@@ -86,18 +86,20 @@ def test_the_counterexample_is_replayed_first_on_the_next_run(
     # one example: only the example database finds it again (without the database, one
     # example does not; like Hypothesis, --hypothesis-seed turns the database off)
     pytester.runpytest("--tssbqs-budget=1", with_db).assert_outcomes(failed=1)
-    pytester.runpytest("--tssbqs-budget=1", "--hypothesis-seed=0",
+    pytester.runpytest("--tssbqs-budget=1", "--hypothesis-seed=0", "--tssbqs-no-explore",
                        with_db).assert_outcomes(passed=1)
     # the fixed protocol is re-checked against the stored counterexample, and passes
     stored = pytester.path / ".hypothesis" / "tssbqs-pbt"
     assert any(stored.rglob("*"))
     pytester.makepyfile(quorum_register=tutorial_source(fixed=True))
-    pytester.runpytest("--tssbqs-budget=1", with_db).assert_outcomes(passed=1)
+    pytester.runpytest("--tssbqs-budget=1", "--tssbqs-no-explore",
+                       with_db).assert_outcomes(passed=1)
 
 
 def test_statistics_and_a_passing_check(pytester: pytest.Pytester) -> None:
     tutorial_project(pytester, fixed=True)
-    result = pytester.runpytest("--tssbqs-budget=20", "--hypothesis-show-statistics")
+    result = pytester.runpytest("--tssbqs-budget=20", "--hypothesis-show-statistics",
+                                "--tssbqs-no-explore")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= tssbqs-pbt search statistics =*",
@@ -105,6 +107,11 @@ def test_statistics_and_a_passing_check(pytester: pytest.Pytester) -> None:
         "in *s (seed 0, tactics *); found: nothing",
     ])
     assert "counterexamples saved" not in result.stdout.str()
+    result.stdout.fnmatch_lines([
+        "*= tssbqs-pbt: what each passing check rests on =*",
+        "*test_quorum_register_keeps_its_promises: quorum-register: searched * (seed 0); "
+        "not explored (random search only: no certificate)",
+    ])
 
 
 def test_real_threshold_rsa(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
@@ -115,7 +122,7 @@ def test_real_threshold_rsa(pytester: pytest.Pytester, monkeypatch: pytest.Monke
         import tssbqs_pbt
 
         def test_real():
-            result = tssbqs_pbt.check("quorum-register", budget=4)
+            result = tssbqs_pbt.check("quorum-register", budget=4, explore=False)
             assert type(result.counterexample) is type(None) and result.examples >= 4
     """)
     result = pytester.runpytest("--tssbqs-crypto=real", "--tssbqs-key-bits=256", "-k", "real")
@@ -128,7 +135,7 @@ def test_works_under_xdist(pytester: pytest.Pytester) -> None:
         import tssbqs_pbt
 
         def test_family_c_passes():
-            tssbqs_pbt.check("family-c", budget=5)
+            tssbqs_pbt.check("family-c", budget=5, explore=False)
 
         def test_a_threshold_above_n_minus_f_fails():  # a silent B blocks every signature
             tssbqs_pbt.check("design[n=4 f=1 q=3 t=4]", budget=20)

@@ -46,6 +46,24 @@ def test_every_option_reaches_the_fixture_and_the_header(pytester: pytest.Pytest
         "thorough", "real", "512", "7", "2", "42", str(pytester.path / "out" / "ce")]
 
 
+def test_no_explore_reaches_the_settings_and_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+        import pytest
+
+        def test_default(tssbqs):
+            assert tssbqs.explore is False
+
+        @pytest.mark.tssbqs(explore=True)
+        def test_marked(tssbqs):
+            assert tssbqs.explore is True
+    """)
+    result = pytester.runpytest("--tssbqs-no-explore")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["tssbqs-pbt: *seed=0, no exploration, report dir=*"])
+    pytester.makepyfile(test_default="def test_on(tssbqs):\n    assert tssbqs.explore is True\n")
+    pytester.runpytest("test_default.py").assert_outcomes(passed=1)
+
+
 def test_a_number_is_a_budget_and_a_word_seed_is_hashed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SHOW)
     result = pytester.runpytest("-s", "--tssbqs-budget=25", "--hypothesis-seed=abc")

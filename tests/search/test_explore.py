@@ -92,8 +92,13 @@ def test_the_explore_command_prints_a_certificate_or_the_shortest_schedule(
 
     clean = run("--protocol", "family-c", "--interventions", "2", "--pauses", "0")
     assert clean.returncode == 0, clean.stderr
-    assert "no violation within the scope: exhausted" in clean.stdout
+    assert "no violation found: certified within the scope" in clean.stdout
     assert "2342 states" in clean.stdout  # (one client, two interventions, no pauses)
+    cut = run("--protocol", "family-c", "--interventions", "2", "--pauses", "0",
+              "--max-states", "300")
+    assert cut.returncode == 4, cut.stdout + cut.stderr  # (not 0: it is no certificate)
+    assert "NOT exhausted (stopped by max_states after 300 states)" in cut.stdout
+    assert "not a certificate" in cut.stdout
     broken = run("--design", "n=4 f=1 q=2 t=2")
     assert broken.returncode == 1, broken.stderr
     assert "the shortest schedule within the scope: 2 moves" in broken.stdout

@@ -17,7 +17,8 @@ FLAGS = {"operations": "--operations", "clients": "--clients",
          "which_clients": "--which-clients", "max_cut": "--max-cut",
          "blocking_cuts": "--blocking-cuts", "pauses": "--pauses",
          "modes": "--modes", "actions": "--actions", "interventions": "--interventions",
-         "powers": "--powers",
+         "powers": "--powers", "width": "--width", "field_width": "--field-width",
+         "targets": "--targets",
          "properties": "--properties", "max_states": "--max-states", "seconds": "--seconds"}
 
 
@@ -54,5 +55,8 @@ def test_flags_left_out_keep_the_scope_defaults() -> None:
     assert Scope(**scope_arguments(args)) == Scope(clients=1, powers=("release", "answer"),
                                                    properties=("P1",), which_clients="any",
                                                    interventions=2)
+    args = _explore_parser().parse_args(["--protocol", "family-c", "--field-width", "2",
+                                         "--targets", "each", "--width", "3"])
+    assert Scope(**scope_arguments(args)) == Scope(field_width=2, targets="each", width=3)
     args = _explore_parser().parse_args(["--protocol", "family-c", "--no-blocking-cuts"])
     assert Scope(**scope_arguments(args)) == Scope(blocking_cuts=False)

@@ -30,6 +30,16 @@ class Certificate:
     bytes_per_state: int = 0
     workers: int = 1
 
+    def backing(self) -> str:
+        """What this certificate backs, in one line: "certified within <scope>: N states,
+        exhausted", or "NOT exhausted (stopped by <bound> after N states) ...: not a
+        certificate"."""
+        states = f"{self.states:,} state{'s' if self.states != 1 else ''}"
+        if self.exhausted:
+            return f"certified within the scope ({self.scope.describe()}): {states}, exhausted"
+        return (f"NOT exhausted (stopped by {self.cut_by} after {states}) in the scope "
+                f"({self.scope.describe()}): not a certificate")
+
     def to_json(self) -> dict[str, Any]:
         return {"scope": self.scope.describe(), "states": self.states,
                 "transitions": self.transitions, "depth": self.depth,
