@@ -53,10 +53,10 @@ def test_a_regression_test_from_the_random_search_runs_copied_alone(tmp_path: Pa
     found = search(DesignProtocol(design), design.config(byzantine={4}), budget=Budget(100),
                    seed=1, save_dir=tmp_path / "found").counterexample
     assert found is not None and found.report is not None
+    _fails_as_a_regression(_run_alone(found.report.test, tmp_path / "fresh"), found.property)
     text = found.report.test.read_text(encoding="utf-8")
     assert f"Found by the random search (the {found.tactic.value} tactic, seed 1)." in text
     assert "explorer" not in text
-    _fails_as_a_regression(_run_alone(found.report.test, tmp_path / "fresh"), found.property)
 
 
 def test_a_regression_test_from_the_explorer_runs_alone_and_says_explorer(
@@ -66,11 +66,11 @@ def test_a_regression_test_from_the_explorer_runs_alone_and_says_explorer(
               database=None, explore=SMALL)
     found = failed.value.result.counterexample
     assert found is not None and found.report is not None
+    _fails_as_a_regression(_run_alone(found.report.test, tmp_path / "fresh"), found.property)
     text = found.report.test.read_text(encoding="utf-8")
     assert ("Found by the bounded-exhaustive explorer, the shortest schedule within its scope: "
             f"{SMALL.describe()}.") in text
     assert "tactic" not in text.split('"""')[1]  # (the explorer runs split's machine: no matter)
-    _fails_as_a_regression(_run_alone(found.report.test, tmp_path / "fresh"), found.property)
 
 
 def test_the_explore_command_shows_the_restart_in_the_steps_and_the_chart(
@@ -84,7 +84,6 @@ def test_the_explore_command_shows_the_restart_in_the_steps_and_the_chart(
     (steps,) = out.glob("*.steps.md")
     (chart,) = out.glob("*.mmd")
     (test,) = out.glob("regression_*.py")
-    assert f"regression test: {test}" in printed
     said = "restarted (lost its state: it follows the protocol again from its initial state)"
     listed = steps.read_text(encoding="utf-8").split("### Steps", 1)[1]
     numbered = [line for line in listed.splitlines() if f"B=S4 (Byzantine) {said}" in line]
@@ -97,3 +96,4 @@ def test_the_explore_command_shows_the_restart_in_the_steps_and_the_chart(
     text = test.read_text(encoding="utf-8")
     assert "explorer" in text and "split tactic" not in text
     _fails_as_a_regression(_run_alone(test, tmp_path / "fresh"), "P1 data consistency")
+    assert f"regression test: {test}" in printed
