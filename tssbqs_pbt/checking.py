@@ -22,17 +22,14 @@ from hypothesis.errors import Flaky
 from tssbqs_pbt.check_settings import CheckSettings, active, record
 from tssbqs_pbt.crypto import get_scheme
 from tssbqs_pbt.crypto.api import ThresholdScheme
-from tssbqs_pbt.engine.explore import Scope
+from tssbqs_pbt.engine.explore import Scope, explored_counterexample
 from tssbqs_pbt.engine.explore import explore as explore_scope
-from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import (
     Budget,
     Counterexample,
     SearchResult,
-    counterexample_of,
     save_counterexample,
     search,
-    trace_pass,
 )
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.preflight import Conformance, as_spec, preflight
@@ -181,8 +178,8 @@ def _explored(ready: Conformance, result: SearchResult, scope: Scope,
     result = attrs.evolve(result, explored=explored.certificate)
     if explored.failure is None:
         return result
-    found = trace_pass(counterexample_of(explored.failure, Tactic.SPLIT), ready.protocol,
-                       ready.config, scheme=_scheme(settings))
+    found = explored_counterexample(explored, ready.protocol, ready.config,
+                                    scheme=_scheme(settings))
     if settings.report_dir is not None:
         path = save_counterexample(found, settings.report_dir)
         report = write_report(found.trace, found.verdict, path, settings.report_dir)

@@ -67,8 +67,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Search every combination of the design options ('tssbqs-pbt options') "
         "with every q and t (or those pinned), print the validity matrix and the families of "
         "the valid set, and write report.md, results.jsonl and every counterexample to --out. "
-        "A full sweep at n=4 takes hours on a small machine; pin options with --only and q/t "
-        "to see a result in minutes (docs/sweep.md).")
+        "A full sweep at n=4 is long (measured times: docs/sweep.md); pin options with --only "
+        "and q/t to see a result sooner.")
     # (--n, --f, --budget, --seed and --out default to None, so that a flag given with
     # --resume is seen and refused; spec_from_args and run_sweep_command fill in the defaults)
     sweep.add_argument("--n", type=int, default=None, help="servers (default 4)")

@@ -256,9 +256,8 @@ def workers_of(args: argparse.Namespace) -> int:
 
 
 def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> int:
-    from tssbqs_pbt.engine.explore import explore
-    from tssbqs_pbt.engine.machine import Tactic
-    from tssbqs_pbt.engine.search import counterexample_of, save_counterexample, trace_pass
+    from tssbqs_pbt.engine.explore import explore, explored_counterexample
+    from tssbqs_pbt.engine.search import save_counterexample
     from tssbqs_pbt.report import write_report
 
     protocol, config = ready.protocol, ready.config
@@ -285,7 +284,7 @@ def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> i
     if result.failure is None:
         print(f"no violation found: {cert.backing()}")
         return 0 if cert.exhausted else NOT_EXHAUSTED
-    found = trace_pass(counterexample_of(result.failure, Tactic.SPLIT), protocol, config)
+    found = explored_counterexample(result, protocol, config)
     path = save_counterexample(found, args.out)
     report = write_report(found.trace, found.verdict, path, args.out)
     print(f"VIOLATED: {found.property} ({found.clause}); the shortest schedule within the "
@@ -295,4 +294,5 @@ def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> i
     print("  then: a read while the network is still cut, a fair drain, a final read")
     print(f"replay file: {path}  (tssbqs-pbt replay {path})")
     print(f"steps and chart: {report.steps}")
+    print(f"regression test: {report.test}")
     return 1

@@ -20,7 +20,7 @@ from tssbqs_pbt.kernel.config import SystemConfig
 from tssbqs_pbt.kernel.jsonfile import read_json
 from tssbqs_pbt.kernel.trace import TraceHeader, check_version
 
-__all__ = ["MAX_NODES", "read_counterexample"]
+__all__ = ["MAX_NODES", "check_counterexample", "read_counterexample"]
 
 #: the most servers (or clients) a counterexample's configuration may name: a replay builds
 #: every one of them, so a corrupt count must not be taken at its word
@@ -33,6 +33,12 @@ _EXPECT: dict[str, tuple[tuple[type, ...], str, bool]] = {
     "tactic": ((str,), "a string", False),
     "steps": ((int,), "an integer", False),
     "shrunk": ((bool,), "true or false", False),
+    # where it came from: "search" (with its seed), "explorer" (with its scope, described) or
+    # "reuse" (a sweep replayed a schedule found for another combination); absent in files
+    # written before these keys
+    "found_by": ((str,), "a string", False),
+    "seed": ((int,), "an integer", False),
+    "scope": ((str,), "a string", False),
 }
 
 
@@ -42,11 +48,19 @@ def read_counterexample(
     """A counterexample file's document, its ``expect`` section, protocol name and (checked)
     configuration; every problem is a :class:`TraceFormatError` naming the bad field."""
     source = f"counterexample file {str(file)!r}"
-    raw = read_json(file, source)
+    return check_counterexample(read_json(file, source), counterexample_format, source,
+                                repr(str(file)))
+
+
+def check_counterexample(
+    raw: Any, counterexample_format: str, source: str, name: str
+) -> tuple[dict[str, Any], dict[str, Any], str, dict[str, Any]]:
+    """:func:`read_counterexample` of a document already parsed (e.g. the one a regression
+    test embeds); ``source`` and ``name`` name it in messages."""
     if not isinstance(raw, dict) or raw.get("format") != counterexample_format:
         found = raw.get("format") if isinstance(raw, dict) else None
         raise TraceFormatError(
-            f"{str(file)!r} is not a tssbqs-pbt counterexample (format "
+            f"{name} is not a tssbqs-pbt counterexample (format "
             f"{found if isinstance(found, str) else None!r}); pass a file written by a search"
         )
     check_version(raw, source)

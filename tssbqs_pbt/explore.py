@@ -12,6 +12,7 @@ from tssbqs_pbt.engine.explore import (
     Moves,
     Scope,
     explore,
+    explored_counterexample,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "Moves",
     "Scope",
     "explore",
+    "explored_counterexample",
 ]

@@ -8,7 +8,8 @@ violation?  :func:`rejudge_counterexample` replays the recorded schedule *as far
 applies — a message never sent, a Byzantine send whose content B no longer knows, a client still
 busy — ends the replay there, which is not an error), then lets the system settle (the drain:
 fair delivery, Byzantine servers silent) unless the replay drained already, and judges P1, P2
-and P3 on what happened.
+and P3 on what happened.  :func:`rejudge_embedded` does the same with the file's JSON text (a
+generated regression test embeds it, so that it runs wherever it is copied).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import attrs
 from tssbqs_pbt.errors import InvalidAction, ProtocolFault
 from tssbqs_pbt.kernel import Deliver, Drain, Sent, Trace, World, step
 from tssbqs_pbt.kernel.actions import Action, Phase
+from tssbqs_pbt.kernel.jsonfile import parse_json
 from tssbqs_pbt.kernel.node import Envelope
 from tssbqs_pbt.kernel.trace import TRACE_FORMAT, registry_for
 from tssbqs_pbt.properties import Verdict, check_all, initial_value_of
 from tssbqs_pbt.protocols.api import StorageProtocol
 from tssbqs_pbt.protocols.registry import protocol_named
 
-__all__ = ["Rejudged", "rejudge_counterexample"]
+__all__ = ["Rejudged", "rejudge_counterexample", "rejudge_embedded"]
 
 _FORMAT = "tssbqs-pbt-counterexample"
 
@@ -80,7 +82,24 @@ def rejudge_counterexample(path: str | Path,
     from tssbqs_pbt.counterexample_file import read_counterexample
 
     file = Path(path)
-    raw, expected, name, config = read_counterexample(file, _FORMAT)
+    return _rejudge(file, *read_counterexample(file, _FORMAT), protocol)
+
+
+def rejudge_embedded(text: str, *, name: str = "the embedded counterexample",
+                     protocol: StorageProtocol | None = None) -> Rejudged:
+    """:func:`rejudge_counterexample` of a counterexample file's whole JSON ``text`` (what a
+    generated regression test embeds, so that it runs wherever it is copied); ``name`` (the
+    file it was written from) names it in messages."""
+    from tssbqs_pbt.counterexample_file import check_counterexample
+
+    source = f"counterexample {name!r} (embedded)"
+    raw = parse_json(text, source)
+    return _rejudge(Path(name), *check_counterexample(raw, _FORMAT, source, repr(name)),
+                    protocol)
+
+
+def _rejudge(file: Path, raw: dict[str, Any], expected: dict[str, Any], name: str,
+             config: dict[str, Any], protocol: StorageProtocol | None) -> Rejudged:
     if protocol is None:
         protocol = protocol_named(name, int(config.get("n", 0)), int(config.get("f", 0)))
     raw["format"] = TRACE_FORMAT

@@ -87,9 +87,23 @@ def _pinned_run(tmp: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]
         "steps": f"```markdown\n### Steps\n\n{steps}\n```\n",
         "chart": f"```mermaid\n{chart}```\n",
         "replay": f"```console\n$ tssbqs-pbt replay {replay.relative_to(tmp)}\n{replay_out}```\n",
-        "test": f"```python\n{test.read_text(encoding='utf-8')}```\n",
+        "test": f"```python\n{_shortened(test.read_text(encoding='utf-8'))}```\n",
         "svg": svg,
     }
+
+
+def _shortened(module: str) -> str:
+    """The generated test with its embedded JSON cut to its first lines (the page shows the
+    shape; the whole file is what the search wrote)."""
+    head, sep, rest = module.partition("REPLAY_JSON = (\n")
+    if not sep:
+        return module
+    literal, close, tail = rest.partition("\n)\n")
+    lines = literal.splitlines()
+    if len(lines) <= 4:
+        return module
+    cut = f"    # ... {len(lines) - 3} more lines of the replay file's JSON"
+    return head + sep + "\n".join([*lines[:3], cut]) + close + tail
 
 
 def _quote(arg: str) -> str:

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from tssbqs_pbt.cli import main
-from tssbqs_pbt.kernel.jsonfile import set_max_mb
+from cli import here, refused
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,27 +23,6 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     return subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", *args], capture_output=True,
                           text=True, timeout=120, env=None if env is None else {**os.environ,
                                                                                  **env})
-
-
-def _here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The command in this process (quicker)."""
-    capsys.readouterr()
-    try:
-        code = main(list(args))
-    finally:
-        set_max_mb(None)
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(list(args), code, out.out, out.err)
-
-
-def _refused(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    """Exit status 2, one paragraph on stderr (one line, prefixed), naming what it must."""
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("tssbqs-pbt: error: ") and done.stderr.count("\n") == 1, (
-        done.stderr)
-    for fragment in fragments:
-        assert fragment in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(("args", "fragments"), [
@@ -60,9 +37,9 @@ def _refused(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
 ])
 def test_sweep_refuses_bad_parameters(args: list[str], fragments: list[str], tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    run = _run if args[:2] in (["--n", "3"], ["--only", "q=3"], ["--q", ""]) else _here
-    _refused(run("sweep", "--out", str(tmp_path / "never"), *args)
-             if run is _run else _here(capsys, "sweep", "--out", str(tmp_path / "never"), *args),
+    run = _run if args[:2] in (["--n", "3"], ["--only", "q=3"], ["--q", ""]) else here
+    refused(run("sweep", "--out", str(tmp_path / "never"), *args)
+             if run is _run else here(capsys, "sweep", "--out", str(tmp_path / "never"), *args),
              *fragments)
     assert not (tmp_path / "never").exists()  # refused before anything was written
 
@@ -108,8 +85,8 @@ def test_replay_and_render_name_a_field_of_the_wrong_type(
         replay_files: dict[str, Path], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     path = _mutated(replay_files["p2"], tmp_path, _set(*where, value=value))
-    _refused(_run(command, str(path)) if command == "replay"
-             else _here(capsys, command, str(path)), *fragments)
+    refused(_run(command, str(path)) if command == "replay"
+             else here(capsys, command, str(path)), *fragments)
 
 
 @pytest.mark.parametrize("command", ["replay", "render"])
@@ -117,10 +94,10 @@ def test_a_file_nested_100000_levels_deep_is_refused(
         command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    _refused(_run(command, str(deep)), "nests arrays and objects more than 100 levels deep")
+    refused(_run(command, str(deep)), "nests arrays and objects more than 100 levels deep")
     objects = tmp_path / "objects.json"
     objects.write_text('{"a":' * 100_000 + "1" + "}" * 100_000, encoding="utf-8")
-    _refused(_here(capsys, command, str(objects)), "more than 100 levels deep")
+    refused(here(capsys, command, str(objects)), "more than 100 levels deep")
 
 
 @pytest.mark.parametrize("command", ["replay", "render"])
@@ -133,20 +110,20 @@ def test_a_50_mb_file_is_refused_at_once_and_the_limit_can_be_raised(
     started = time.perf_counter()
     done = _run(command, str(big))
     assert time.perf_counter() - started < 30  # (11-31 s before, most of it parsing)
-    _refused(done, "is 52,428,800 bytes", "16 MiB limit", "TSSBQS_PBT_MAX_FILE_MB",
+    refused(done, "is 52,428,800 bytes", "16 MiB limit", "TSSBQS_PBT_MAX_FILE_MB",
              "--max-file-mb")
     # a real counterexample over a lowered limit: refused; the option and the variable raise it
     small = replay_files["p2"]
-    _refused(_here(capsys, command, str(small), "--max-file-mb", "0.01"), "0.01 MiB limit")
+    refused(here(capsys, command, str(small), "--max-file-mb", "0.01"), "0.01 MiB limit")
     monkeypatch.setenv("TSSBQS_PBT_MAX_FILE_MB", "0.01")
-    _refused(_here(capsys, command, str(small)), "0.01 MiB limit")
+    refused(here(capsys, command, str(small)), "0.01 MiB limit")
     args = [command, str(small), "--max-file-mb", "1"]
     if command == "render":
         args += ["--out", str(tmp_path / "report")]
-    assert _here(capsys, *args).returncode == 0
+    assert here(capsys, *args).returncode == 0
     monkeypatch.setenv("TSSBQS_PBT_MAX_FILE_MB", "none")
-    _refused(_here(capsys, command, str(small)), "TSSBQS_PBT_MAX_FILE_MB='none'")
-    _refused(_here(capsys, command, str(small), "--max-file-mb", "lots"),
+    refused(here(capsys, command, str(small)), "TSSBQS_PBT_MAX_FILE_MB='none'")
+    refused(here(capsys, command, str(small), "--max-file-mb", "lots"),
              "--max-file-mb='lots'", "positive number of MiB")
 
 
@@ -155,7 +132,7 @@ def test_a_gzip_bomb_is_refused_on_its_uncompressed_size(
     bomb = tmp_path / "bomb.json.gz"
     bomb.write_bytes(gzip.compress(b" " * (20 * 1024 * 1024)))
     assert bomb.stat().st_size < 100_000
-    _refused(_here(capsys, "replay", str(bomb)), "16 MiB limit")
+    refused(here(capsys, "replay", str(bomb)), "16 MiB limit")
 
 
 @pytest.mark.parametrize("command", ["sweep", "search", "render"])
@@ -175,7 +152,7 @@ def test_an_out_directory_that_cannot_be_written_is_refused_up_front(
     args = {"sweep": ["sweep", "--q", "3", "--t", "1", "--budget", "5"],
             "search": ["search", "--design", "n=4 f=1 q=3 t=4", "--budget", "100"],
             "render": ["render", str(replay_files["p2"])]}[command]
-    _refused(_run(*args, "--out", out) if kind == "proc" else _here(capsys, *args, "--out", out),
+    refused(_run(*args, "--out", out) if kind == "proc" else here(capsys, *args, "--out", out),
              *fragments)
 
 
@@ -183,5 +160,5 @@ def test_an_example_db_directory_that_cannot_be_written_is_refused(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     existing = tmp_path / "a-file"
     existing.write_text("x\n", encoding="utf-8")
-    _refused(_here(capsys, "sweep", "--out", str(tmp_path / "out"), "--example-db", str(existing)),
+    refused(here(capsys, "sweep", "--out", str(tmp_path / "out"), "--example-db", str(existing)),
              "--example-db", "is an existing file")

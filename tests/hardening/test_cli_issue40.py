@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli import here, refused
 
 from tssbqs_pbt.cli import main
 from tssbqs_pbt.engine.search import Budget
@@ -17,24 +18,6 @@ from tssbqs_pbt.sweep.store import write_manifest
 
 PINS = ["STORE_FORM=SIGNED", "TS_SOURCE=CLIENT_BASIS", "SIGN_GUARD=EVIDENCE",
         "ACK_MODE=EVIDENCE", "READ_GUARD=EVIDENCE", "READ_SHAPE=TWO_PHASE"]
-
-
-def _here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The command in this process."""
-    capsys.readouterr()
-    code = main(list(args))
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(list(args), code, out.out, out.err)
-
-
-def _refused(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    """Exit status 2, one line on stderr, naming what it must."""
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("tssbqs-pbt: error: ") and done.stderr.count("\n") == 1, (
-        done.stderr)
-    for fragment in fragments:
-        assert fragment in done.stderr, done.stderr
 
 
 # -- 3. flags a resumed sweep would ignore ---------------------------------------------------
@@ -62,8 +45,8 @@ def test_resume_refuses_each_flag_it_would_ignore(
         capsys: pytest.CaptureFixture[str]) -> None:
     if flag == "--out":
         value = str(tmp_path / value)
-    done = _here(capsys, "sweep", "--resume", str(manifest), flag, value, "--no-progress")
-    _refused(done, f"with {flag} {value}", said, f"drop {flag}")
+    done = here(capsys, "sweep", "--resume", str(manifest), flag, value, "--no-progress")
+    refused(done, f"with {flag} {value}", said, f"drop {flag}")
     assert not (manifest / "results.jsonl").exists()  # refused before any work
     assert not (tmp_path / "elsewhere").exists()
 
@@ -79,8 +62,8 @@ def test_resume_refuses_each_flag_it_would_ignore(
 def test_a_design_with_a_key_twice_is_refused(
         command: str, design: str, key: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    done = _here(capsys, command, "--design", design, "--out", str(tmp_path / "never"))
-    _refused(done, key)
+    done = here(capsys, command, "--design", design, "--out", str(tmp_path / "never"))
+    refused(done, key)
     assert not (tmp_path / "never").exists()
 
 
@@ -95,9 +78,9 @@ def test_check_refuses_a_design_name_with_a_key_twice() -> None:
 def test_the_sweep_refuses_an_option_pinned_twice_even_to_one_value(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for second in ("SIGN_GUARD=NONE", "SIGN_GUARD=LOCAL"):
-        done = _here(capsys, "sweep", "--out", str(tmp_path / "never"), "--only",
+        done = here(capsys, "sweep", "--out", str(tmp_path / "never"), "--only",
                      "SIGN_GUARD=LOCAL", "--only", second)
-        _refused(done, "SIGN_GUARD is given twice", "--only SIGN_GUARD=LOCAL", f"--only {second}")
+        refused(done, "SIGN_GUARD is given twice", "--only SIGN_GUARD=LOCAL", f"--only {second}")
     assert not (tmp_path / "never").exists()
 
 
@@ -179,9 +162,9 @@ def test_sigterm_on_a_sweep_prints_the_summary_and_the_resume_hint(tmp_path: Pat
 @pytest.mark.parametrize("seconds", ["-5", "0", "nan", "inf"])
 def test_explore_refuses_seconds_that_are_not_positive(
         seconds: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    done = _here(capsys, "explore", "--design", "n=4 f=1 q=3 t=2", "--seconds", seconds,
+    done = here(capsys, "explore", "--design", "n=4 f=1 q=3 t=2", "--seconds", seconds,
                  "--out", str(tmp_path / "never"))
-    _refused(done, "--seconds", "positive number of seconds", "leave it out")
+    refused(done, "--seconds", "positive number of seconds", "leave it out")
 
 
 @pytest.mark.parametrize("budget", ["99999999999999999999", "10000001", "0", "-5"])
@@ -189,8 +172,8 @@ def test_explore_refuses_seconds_that_are_not_positive(
 def test_a_budget_out_of_reason_is_refused(
         command: str, budget: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     which = ["--design", "n=4 f=1 q=3 t=2"] if command == "search" else []
-    done = _here(capsys, command, *which, "--budget", budget, "--out", str(tmp_path / "never"))
-    _refused(done, f"--budget {budget}", "from 1 to 10,000,000", "--budget 2000")
+    done = here(capsys, command, *which, "--budget", budget, "--out", str(tmp_path / "never"))
+    refused(done, f"--budget {budget}", "from 1 to 10,000,000", "--budget 2000")
     assert not (tmp_path / "never").exists()
 
 
@@ -288,9 +271,9 @@ def test_the_cli_refuses_a_plugin_check_refuses(
     from tssbqs_pbt import check
     from tssbqs_pbt.errors import InvalidProtocol
 
-    done = _here(capsys, command, "--plugin", f"{stray_plugin.name}:STRAY_SPEC",
+    done = here(capsys, command, "--plugin", f"{stray_plugin.name}:STRAY_SPEC",
                  "--budget" if command == "search" else "--max-states", "20", "--out", "never")
-    _refused(done, WHY, "add Stray to message_types")
+    refused(done, WHY, "add Stray to message_types")
     assert not (stray_plugin.parent / "never").exists()
     with pytest.raises(InvalidProtocol, match=r"sends Stray \(step 2, S1 to C1\)"):
         check("stray-register", budget=5, database=None)
@@ -307,8 +290,8 @@ def test_replaying_a_plugin_counterexample_without_its_plugin_says_pass_plugin(
     data["header"]["protocol"] = "my-register"  # (a plug-in's name, not registered here)
     saved = tmp_path / "counterexample-p1-plugin.json"
     saved.write_text(json.dumps(data), encoding="utf-8")
-    done = _here(capsys, command, str(saved))
-    _refused(done, "protocol 'my-register', which is not registered",
+    done = here(capsys, command, str(saved))
+    refused(done, "protocol 'my-register', which is not registered",
              "pass --plugin MODULE[:ATTR]", f"tssbqs-pbt {command} {saved} --plugin")
     assert not list(tmp_path.glob("*.svg"))  # (render wrote nothing)
 

@@ -87,57 +87,57 @@ WARMUP = {Tactic.FINE: 0, Tactic.COARSE: 2, Tactic.LAG: 2, Tactic.SPLIT: 2}
 #: how the last one ended)
 GOLDEN: dict[str, tuple[int, str, str]] = {
     "fine|C|52170026":
-        (11, "6d223824a39b463e8a2b387e", "passed"),
+        (11, "6102eb7d38a9b23dcfb168f8", "passed"),
     "fine|C|7":
-        (12, "6cb868368322e9b308e079d2", "passed"),
+        (12, "a0dac27975b6e52baaab41ff", "passed"),
     "fine|C t=4|52170026":
         (4, "6bf396fb0c0e6773e302d2a0", "P2 data availability: 11 steps"),
     "fine|C t=4|7":
-        (4, "59565878d435c8c418d5a2ef", "P2 data availability: 15 steps"),
+        (4, "49bb5ede76c410b5ea1427d9", "P2 data availability: 20 steps"),
     "fine|QUORUM_MAX|52170026":
-        (12, "6f7fc476c728444927a13881", "passed"),
+        (12, "63f9587dc961500ab867c9e0", "passed"),
     "fine|QUORUM_MAX|7":
-        (12, "572d46a07c7416b382ffa15b", "passed"),
+        (12, "6369b6e72e769df518f768c6", "passed"),
     "fine|C PIGGYBACK|52170026":
-        (11, "f7eba45dec6a1f0d7de51bb0", "passed"),
+        (11, "c373f7d3250ca69900093de9", "passed"),
     "fine|C PIGGYBACK|7":
-        (12, "8897e60e6b2500fd88d09884", "passed"),
+        (12, "6765f298bf9064ca19862431", "passed"),
     "fine|C READ_GUARD=LOCAL|52170026":
-        (11, "6d223824a39b463e8a2b387e", "passed"),
+        (11, "6102eb7d38a9b23dcfb168f8", "passed"),
     "fine|C READ_GUARD=LOCAL|7":
-        (13, "ea8f47a443d352f7ca086741", "passed"),
+        (13, "23238c9662131ce43d5a4893", "passed"),
     "fine|C n=7 f=2|52170026":
-        (10, "4aaea8c572be9eb8ea4f8e04", "passed"),
+        (10, "5bf58122e403ffc822fa104d", "passed"),
     "fine|C n=7 f=2|7":
-        (11, "93ef9f21049d5dfb9b5abb88", "passed"),
+        (11, "482427fcfe038048781e6cc8", "passed"),
     "fine|C no Byzantine|52170026":
         (16, "630fab62f1da07193ad10eb1", "passed"),
     "fine|C no Byzantine|7":
         (12, "1889dfa278a4f9e087ca2447", "passed"),
     "coarse|C|52170026":
-        (10, "dc7a1b46acf4694f416e0403", "passed"),
+        (10, "3a9dff7d01d279ae4fed2ba7", "passed"),
     "coarse|C|7":
-        (11, "58d3491085b1ca6346df579c", "passed"),
+        (11, "a34a5aa6c86756a17d1c89c0", "passed"),
     "coarse|C t=4|52170026":
         (3, "07a463590f714b28fb1e2890", "P2 data availability: 18 steps"),
     "coarse|C t=4|7":
         (3, "07a463590f714b28fb1e2890", "P2 data availability: 18 steps"),
     "coarse|QUORUM_MAX|52170026":
-        (11, "c4bee620a898ac98ead0d924", "passed"),
+        (11, "afe8bee5b249b81caf43eb63", "passed"),
     "coarse|QUORUM_MAX|7":
-        (11, "d3eda7759ca8964019c4fc8c", "passed"),
+        (11, "41a281e9d6c7a0730675ec80", "passed"),
     "coarse|C PIGGYBACK|52170026":
-        (10, "4d0b530957a7c62aa7590e36", "passed"),
+        (10, "da917096911f631ec1391d49", "passed"),
     "coarse|C PIGGYBACK|7":
-        (10, "606e9bb9d44a1ff29fce6411", "passed"),
+        (10, "9b719c8ce48f7e719436b146", "passed"),
     "coarse|C READ_GUARD=LOCAL|52170026":
-        (10, "aacf716454e4e28899a06328", "passed"),
+        (10, "09177c1e9b9e4aed8f4a12e9", "passed"),
     "coarse|C READ_GUARD=LOCAL|7":
-        (11, "658c4ade5fb470e7340d7fae", "passed"),
+        (11, "65560dcdbfc5a28a6e5c05d4", "passed"),
     "coarse|C n=7 f=2|52170026":
-        (10, "7f4f9309290a9e937ab0c73f", "passed"),
+        (10, "9919cd90019c939a483893ec", "passed"),
     "coarse|C n=7 f=2|7":
-        (10, "76b6bd46a48d54d1754d798f", "passed"),
+        (10, "7375898bf8b32d8a2f722d21", "passed"),
     "coarse|C no Byzantine|52170026":
         (13, "7ecde5451b742ea1653fe3b8", "passed"),
     "coarse|C no Byzantine|7":
@@ -171,29 +171,29 @@ GOLDEN: dict[str, tuple[int, str, str]] = {
     "lag|C no Byzantine|7":
         (12, "779b0d9cbf7caf39dcbdb4ef", "passed"),
     "split|C|52170026":
-        (12, "429103c9dcb65c5ffd831bd1", "passed"),
+        (12, "633564e8ee7ba3fe49981385", "passed"),
     "split|C|7":
-        (13, "d5f7c740823b0427781791ba", "passed"),
+        (13, "5de39001cccf060f5e07e82f", "passed"),
     "split|C t=4|52170026":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|C t=4|7":
         (3, "2087ba0492e0e670b20726b8", "P2 data availability: 129 steps"),
     "split|QUORUM_MAX|52170026":
-        (11, "1f4c112434e83f062552c7b9", "passed"),
+        (11, "fcb50f1926464746bad3d488", "passed"),
     "split|QUORUM_MAX|7":
-        (14, "cc306dbe161a8bc1a2d4eaf1", "passed"),
+        (14, "1fdf672d303450bb7e6f569a", "passed"),
     "split|C PIGGYBACK|52170026":
-        (13, "d2888ea902dd6157316e2278", "passed"),
+        (13, "5b5c0bd4df4616a233ca5346", "passed"),
     "split|C PIGGYBACK|7":
-        (11, "4fa333bbaf2dc7fa08324dfb", "passed"),
+        (11, "9b5db33044946fcf0a15f91d", "passed"),
     "split|C READ_GUARD=LOCAL|52170026":
-        (12, "429103c9dcb65c5ffd831bd1", "passed"),
+        (12, "633564e8ee7ba3fe49981385", "passed"),
     "split|C READ_GUARD=LOCAL|7":
-        (13, "0cab52034c3ce7ddcba51080", "passed"),
+        (13, "76d6879b42fc09417f9c2e3a", "passed"),
     "split|C n=7 f=2|52170026":
-        (11, "65011ea4765bc88cb9846656", "passed"),
+        (11, "03ff2c225058956bca02598d", "passed"),
     "split|C n=7 f=2|7":
-        (12, "ce4ece7fc44ba62a6f1de845", "passed"),
+        (12, "cd450aeb2de42d849b9e5f8d", "passed"),
     "split|C no Byzantine|52170026":
         (13, "d4371af5c1acdf3f11a4a857", "passed"),
     "split|C no Byzantine|7":

@@ -336,7 +336,10 @@ def _pytest(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_regression_test_text_points_at_the_replay_relative_to_itself(tmp_path: Path) -> None:
+def test_regression_test_of_a_missing_replay_reads_it_relative_to_itself(
+        tmp_path: Path) -> None:
+    """(A replay file not written yet cannot be embedded: the test reads it, as tests
+    generated before the JSON was embedded do.)"""
     replay = tmp_path / "found" / "counterexample-p1-0a1b.json"
     text = render_regression_test(replay, name="counterexample-p1-0a1b",
                                   test_dir=tmp_path / "tests")
@@ -365,7 +368,9 @@ def test_write_report_writes_every_file_and_the_test_fails_while_the_bug_is_ther
     assert files.mermaid.read_text(encoding="utf-8") == render_mermaid(p2.trace, p2.verdict)
     ET.fromstring(files.svg.read_text(encoding="utf-8"))
     test_text = files.test.read_text(encoding="utf-8")
-    assert "Path(__file__).parent / '../" in test_text
+    assert "REPLAY_JSON = (" in test_text and "open(" not in test_text  # (reads no file)
+    assert f"REPLAY_FILE = {p2.path.name!r}" in test_text
+    assert "\nFound by the random search (the " in test_text and ", seed 1).\n" in test_text
     assert "P2 data availability is violated (operation never completed)" in test_text
 
     done = _pytest(files.test, tmp_path)

@@ -34,6 +34,7 @@ from tssbqs_pbt.engine.certificate import Certificate, ExploreResult, Moves
 from tssbqs_pbt.engine.explore_moves import ACTIONS
 from tssbqs_pbt.engine.machine import SearchSetup, Tactic, make_machine
 from tssbqs_pbt.engine.partition import B_MODES
+from tssbqs_pbt.engine.search import Counterexample, counterexample_of, trace_pass
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import SystemConfig
 from tssbqs_pbt.kernel.memo import HandlerMemo
@@ -41,7 +42,7 @@ from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.wording import plural
 
-__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore"]
+__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore", "explored_counterexample"]
 
 _MODES = frozenset(B_MODES)
 _PROPERTIES = {"P1": Property.CONSISTENCY, "P2": Property.AVAILABILITY,
@@ -205,3 +206,17 @@ def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
     if scope.symmetry and getattr(protocol, "symmetric_clients", False):
         out.append("client symmetry")
     return tuple(out)
+
+
+def explored_counterexample(result: ExploreResult, protocol: StorageProtocol,
+                            config: SystemConfig, *,
+                            scheme: ThresholdScheme | None = None) -> Counterexample:
+    """The violation ``result`` found, as a counterexample: shrunk on its kernel actions (the
+    trace pass: the explorer's schedule is shortest in moves, not in kernel steps) and marked
+    as found by the explorer within its scope (the replay file and its regression test say
+    so)."""
+    if result.failure is None:
+        raise InvalidArgument("the exploration found no violation: there is no counterexample")
+    found = attrs.evolve(counterexample_of(result.failure, Tactic.SPLIT),
+                         scope=result.certificate.scope.describe())
+    return trace_pass(found, protocol, config, scheme=scheme)

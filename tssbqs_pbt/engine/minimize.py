@@ -18,6 +18,10 @@ trace's actions, and replays only the kernel (no strategies, no per-step invaria
   later operation still names it once an earlier, unneeded operation is gone.  (A statement a
   correct server signed about the old number no longer verifies: such a candidate fails.)
 
+A Byzantine restart (:class:`~tssbqs_pbt.kernel.ByzantineRestart`) changes nothing in the
+kernel, so any pass could drop it; it is kept instead (it tells the reader why B's later
+messages look as they do), and dropped at the end only when B sends nothing after it.
+
 A delivery names its message by what it is (sender, destination, payload), not by its number,
 so it still finds its message after an earlier action is dropped; an action that no longer
 applies (its message was never sent, B no longer knows what it sent, the client is busy) is
@@ -37,6 +41,7 @@ import attrs
 from tssbqs_pbt.errors import InvalidAction, InvalidArgument, ProtocolFault
 from tssbqs_pbt.kernel import (
     Action,
+    ByzantineRestart,
     ByzantineSend,
     Deliver,
     Drain,
@@ -144,6 +149,7 @@ class _Shrinker:
         while changed and not self.cut:
             changed = (self._operations() | self._segments() | self._settles()
                        | self._deletions() | self._clients())
+        self._unexplained_restarts()
         assert self.trace is not None
         return Minimized(self.trace, self.verdict, self.fault, self.runs, self.steps, self.cut)
 
@@ -164,6 +170,17 @@ class _Shrinker:
                     end -= size
             size //= 2
         return changed
+
+    def _unexplained_restarts(self) -> None:
+        """Drop each Byzantine restart after which that server sends nothing (it explains
+        nothing; the kernel is the same without it, so the trace still fails)."""
+        keep = [x for i, x in enumerate(self.best)
+                if not isinstance(x, ByzantineRestart) or any(
+                    isinstance(y, ByzantineSend) and y.src == x.server
+                    for y in self.best[i + 1:])]
+        if len(keep) < len(self.best):
+            self.snapshots = []
+            self._play(self.empty.copy(), keep, keep=True)
 
     def _segments(self) -> bool:
         """Replace each stretch between invocations (two or more actions) by one settle."""
@@ -245,7 +262,16 @@ class _Shrinker:
 
     # -- replays -------------------------------------------------------------------------------
     def _try(self, start: int, end: int, insert: Sequence[_Portable]) -> bool:
-        """Replace best[start:end] by ``insert``; keep it if the violation stays."""
+        """Replace best[start:end] by ``insert``; keep it if the violation stays.  A
+        Byzantine restart the stretch holds stays (before ``insert``): it changes nothing in
+        the kernel, so every pass could drop it, but it tells why B's later messages look as
+        they do (:meth:`_unexplained_restarts` drops those no message of B follows)."""
+        pinned = [x for x in self.best[start:end]
+                  if isinstance(x, ByzantineRestart) and x not in insert]
+        if pinned:
+            insert = [*pinned, *insert]
+            if list(insert) == self.best[start:end]:
+                return False  # (only restarts dropped: nothing to try)
         if self.runs >= self.max_runs:
             self.cut = True
             return False

@@ -31,7 +31,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-from tssbqs_pbt.kernel import Deliver, OpId, Settle
+from tssbqs_pbt.kernel import ByzantineRestart, Deliver, OpId, Settle
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.draws import pick
 from tssbqs_pbt.strategies.synthesis import coherent_first, synthesisable
@@ -130,6 +130,7 @@ class PartitionRules:
                     else "honest"
             elif mode == "restart":
                 self.adversary.forget(b)
+                self._step(ByzantineRestart(b))  # type: ignore[attr-defined]  # (in the trace)
                 mode = "restarted"  # (then follows the protocol from its initial state)
             self._modes[b] = mode
 

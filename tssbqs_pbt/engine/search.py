@@ -107,6 +107,8 @@ class Counterexample:
     verdict: Verdict | None = None
     path: Path | None = None  # where the replay file was saved
     report: ReportFiles | None = None  # steps, charts and regression test next to it
+    seed: int | None = None  # the random search's seed, when a search found it
+    scope: str | None = None  # the explorer's scope (described), when the explorer found it
 
     @builtins.property
     def steps(self) -> int:
@@ -259,7 +261,8 @@ def search(
             counted = len(steps) > 0 and steps[-1] is last[0]
             searched.append(examples[0] + (0 if counted else 1))
             if save_dir is not None and shrink:  # (unshrunk, the result itself is saved next)
-                save_counterexample(_counterexample(failure, tactic), save_dir, unshrunk=True)
+                save_counterexample(attrs.evolve(_counterexample(failure, tactic), seed=seed),
+                                    save_dir, unshrunk=True)
             if not shrink:
                 # without shrinking this run is the result: Hypothesis would only run it again
                 raise _FirstFailure(failure)
@@ -298,7 +301,7 @@ def search(
             # a failing run seen in this tactic is a counterexample all the same
             failure = seen[tactic][1]
         if failure is not None:
-            found = _counterexample(failure, tactic)
+            found = attrs.evolve(_counterexample(failure, tactic), seed=seed)
             minimized = None
             if shrink and minimize_runs:
                 minimized = _minimize(found, protocol, config, scheme, signed_value,
@@ -419,7 +422,7 @@ def save_counterexample(
     data["format"] = COUNTEREXAMPLE_FORMAT
     data["expect"] = {"property": found.property, "clause": found.clause,
                       "tactic": found.tactic.value, "steps": found.steps,
-                      "shrunk": not unshrunk}
+                      "shrunk": not unshrunk, **_found_by(found)}
     text = json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n"
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
@@ -428,6 +431,16 @@ def save_counterexample(
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _found_by(found: Counterexample) -> dict[str, Any]:
+    """Where ``found`` came from, for the file's ``expect`` section (what its regression test
+    says): the explorer and its scope, or the random search and its seed."""
+    if found.scope is not None:
+        return {"found_by": "explorer", "scope": found.scope}
+    if found.seed is not None:
+        return {"found_by": "search", "seed": found.seed}
+    return {}
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ from hypothesis.stateful import precondition, rule
 
 from tssbqs_pbt.engine.machine_base import RuleMachine, warm_up
 from tssbqs_pbt.engine.partition import PartitionRules
-from tssbqs_pbt.kernel import Deliver, Settle
+from tssbqs_pbt.kernel import ByzantineRestart, Deliver, Settle
 from tssbqs_pbt.protocols.api import FieldRole
 from tssbqs_pbt.strategies.draws import NETWORK_MODES, pick
 from tssbqs_pbt.strategies.synthesis import (
@@ -119,6 +119,8 @@ class SingleMessageRules(RuleMachine):
     def forget(self) -> None:
         assert self.adversary is not None
         self.adversary.forget()
+        for b in self.adversary.servers:  # (in the trace: a reader sees the restart)
+            self._step(ByzantineRestart(b))
 
     def _b_forges(self) -> bool:
         return self.adversary is not None and bool(self.adversary.forgeable())

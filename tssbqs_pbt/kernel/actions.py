@@ -22,6 +22,7 @@ __all__ = [
     "EVENT_TYPES",
     "Absorbed",
     "Action",
+    "ByzantineRestart",
     "ByzantineSend",
     "Completed",
     "Deliver",
@@ -34,6 +35,7 @@ __all__ = [
     "Learned",
     "Logged",
     "Phase",
+    "Restarted",
     "Sent",
     "Settle",
     "Settled",
@@ -76,6 +78,19 @@ class ByzantineSend:
 
 
 @attrs.frozen
+class ByzantineRestart:
+    """Byzantine server ``server`` restarts from its initial state (the adversary's emulation
+    of it forgets everything; it then follows the protocol afresh).
+
+    The kernel holds no state of a Byzantine server and changes nothing (what the adversary
+    knows stays known); the step is recorded so that a trace shows why the server's later
+    messages look like those of a server that never ran.
+    """
+
+    server: NodeId
+
+
+@attrs.frozen
 class Settle:
     """Deliver in-flight messages oldest first until none is left or ``max_deliveries``;
     messages to the nodes in ``hold`` stay in flight (the network delays them)."""
@@ -91,8 +106,9 @@ class Drain:
     max_deliveries: int = attrs.field(default=10_000, validator=int_at_least(1))
 
 
-Action = Invoke | Deliver | ByzantineSend | Settle | Drain
-ACTION_TYPES: tuple[type, ...] = (Invoke, Deliver, ByzantineSend, Settle, Drain)
+Action = Invoke | Deliver | ByzantineSend | ByzantineRestart | Settle | Drain
+ACTION_TYPES: tuple[type, ...] = (Invoke, Deliver, ByzantineSend, ByzantineRestart, Settle,
+                                  Drain)
 
 
 # -- events -----------------------------------------------------------------------------------
@@ -147,6 +163,13 @@ class Settled:
 
 
 @attrs.frozen
+class Restarted:
+    """Byzantine server ``node`` lost its state (a :class:`ByzantineRestart`)."""
+
+    node: NodeId
+
+
+@attrs.frozen
 class Faulted:
     """A protocol handler failed; ``detail`` says where and how."""
 
@@ -154,7 +177,8 @@ class Faulted:
     detail: str
 
 
-Event = Invoked | Sent | Delivered | Absorbed | Learned | Completed | Logged | Settled | Faulted
+Event = (Invoked | Sent | Delivered | Absorbed | Learned | Completed | Logged | Settled
+         | Restarted | Faulted)
 EVENT_TYPES: tuple[type, ...] = (
-    Invoked, Sent, Delivered, Absorbed, Learned, Completed, Logged, Settled, Faulted,
+    Invoked, Sent, Delivered, Absorbed, Learned, Completed, Logged, Settled, Restarted, Faulted,
 )

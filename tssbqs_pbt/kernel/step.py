@@ -15,6 +15,7 @@ from tssbqs_pbt.errors import InvalidAction, ProtocolFault
 from tssbqs_pbt.kernel.actions import (
     Absorbed,
     Action,
+    ByzantineRestart,
     ByzantineSend,
     Completed,
     Deliver,
@@ -27,6 +28,7 @@ from tssbqs_pbt.kernel.actions import (
     Learned,
     Logged,
     Phase,
+    Restarted,
     Sent,
     Settle,
     Settled,
@@ -51,6 +53,8 @@ def step(world: World, action: Action) -> StepRecord:
             _invoke(world, action, events, index)
         elif isinstance(action, ByzantineSend):
             _byzantine_send(world, action, events)
+        elif isinstance(action, ByzantineRestart):
+            _byzantine_restart(world, action, events)
         elif isinstance(action, Settle):
             _settle(world, action.max_deliveries, events, action.hold)
         elif isinstance(action, Drain):
@@ -125,6 +129,19 @@ def _byzantine_send(world: World, action: ByzantineSend, events: list[Event]) ->
     envelope = _post(world, src, dst, payload, events)
     if action.immediate and envelope is not None:
         _deliver(world, world.pool.take(envelope.id), events)
+
+
+def _byzantine_restart(world: World, action: ByzantineRestart, events: list[Event]) -> None:
+    server = action.server
+    if world.phase is not Phase.ATTACK:
+        raise InvalidAction("Byzantine servers cannot act after the drain phase started")
+    if not world.config.is_byzantine(server):
+        raise InvalidAction(
+            f"{server} is not Byzantine (Byzantine: "
+            f"{sorted(world.config.byzantine_ids) or 'none'}); only the adversary's servers "
+            "restart"
+        )
+    events.append(Restarted(server))
 
 
 def _settle(world: World, limit: int, events: list[Event],

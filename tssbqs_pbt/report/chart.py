@@ -2,9 +2,10 @@
 
 An arrow is drawn when its message is delivered (so the receiver's reaction follows it), or when
 it is sent if it reaches a Byzantine server (absorbed at once) or is never delivered (a lost
-arrow).  Notes mark invocations, completions, signatures the adversary obtains, faults, the
-drain, and the violation.  Arrows beyond ``max_arrows`` are counted, not drawn (except the
-decisive ones, always drawn).  Labels hold the whole text, never cut: the renderers wrap it.
+arrow).  Notes mark invocations, completions, signatures the adversary obtains, Byzantine
+restarts, faults, the drain, and the violation.  Arrows beyond ``max_arrows`` are counted, not
+drawn (except the decisive ones, always drawn).  Labels hold the whole text, never cut: the
+renderers wrap it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from tssbqs_pbt.kernel import (
     Sent,
     Settle,
 )
-from tssbqs_pbt.report.describe import describe_bytes, describe_payload, describe_ts
+from tssbqs_pbt.report.describe import RESTARTED, describe_bytes, describe_payload, describe_ts
 from tssbqs_pbt.report.prose import headline
 from tssbqs_pbt.report.timeline import Fate, Happening, Kind, StepView, Timeline
 from tssbqs_pbt.wording import plural
@@ -44,6 +45,7 @@ class NoteStyle(enum.Enum):
     INVOKE = "invoke"
     COMPLETE = "complete"
     LEARN = "learn"  # the adversary obtained a service signature
+    RESTART = "restart"  # a Byzantine server lost its state
     FAULT = "fault"
     PHASE = "phase"  # settle / drain
     ELIDED = "elided"  # arrows left out
@@ -124,6 +126,9 @@ def _step_rows(
                              NoteStyle.INVOKE))
         elif h.kind is Kind.RECEIVE and h.envelope is not None:
             arrow(h.envelope)
+        elif h.kind is Kind.RESTART and h.node is not None:
+            rows.append(Note(view.index, (h.node,), f"{view.index}. {h.node} {RESTARTED}",
+                             NoteStyle.RESTART))
         elif h.kind is Kind.INJECT and h.envelope is not None:
             fate, _ = timeline.fate(h.envelope.id)
             if fate is Fate.ABSORBED or fate is Fate.IN_FLIGHT:

@@ -19,6 +19,7 @@ from tssbqs_pbt.crypto.api import PartialSignature, Signature
 from tssbqs_pbt.kernel import NodeId, NodeSigned, Operation, OpId, OpResult
 
 __all__ = [
+    "RESTARTED",
     "clip",
     "describe_bytes",
     "describe_payload",
@@ -28,6 +29,9 @@ __all__ = [
     "message_name",
     "wrap",
 ]
+
+#: what a Byzantine server's restart did, in the steps and the charts ("S4 restarted (...)")
+RESTARTED = "restarted (lost its state: it follows the protocol again from its initial state)"
 
 _MAX_DEPTH = 8  # nesting shown before "{…}": deep enough for the data inside evidence
 

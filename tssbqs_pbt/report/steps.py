@@ -29,6 +29,7 @@ from tssbqs_pbt.kernel import (
 )
 from tssbqs_pbt.properties import Verdict
 from tssbqs_pbt.report.describe import (
+    RESTARTED,
     describe_bytes,
     describe_payload,
     describe_result,
@@ -141,6 +142,8 @@ def _head(h: Happening, timeline: Timeline) -> str:
                 f"{node_name(e.src, timeline)} (#{e.id})")
     if h.kind is Kind.INJECT:
         return _inject_head(h, timeline)
+    if h.kind is Kind.RESTART and h.node is not None:
+        return f"{node_name(h.node, timeline)} (Byzantine) {RESTARTED}"
     return "the kernel records"
 
 

@@ -48,7 +48,7 @@ _RED, _GREY, _INK = "#c62828", "#9e9e9e", "#212121"
 _NOTE_FILL = {
     NoteStyle.INVOKE: "#e3f2fd", NoteStyle.COMPLETE: "#e8f5e9", NoteStyle.LEARN: "#fff3e0",
     NoteStyle.FAULT: "#ffcdd2", NoteStyle.PHASE: "#f5f5f5", NoteStyle.ELIDED: "#fafafa",
-    NoteStyle.VIOLATION: "#ffcdd2",
+    NoteStyle.VIOLATION: "#ffcdd2", NoteStyle.RESTART: "#fff3e0",
 }
 
 

@@ -29,6 +29,7 @@ from tssbqs_pbt.kernel import (
     Operation,
     OpId,
     OpResult,
+    Restarted,
     Sent,
     Settled,
     SystemConfig,
@@ -44,6 +45,7 @@ class Kind(enum.Enum):
     INVOKE = "invoke"  # a correct client started an operation
     RECEIVE = "receive"  # a message was delivered to a correct process, which handled it
     INJECT = "inject"  # a Byzantine server sent a message of its own making
+    RESTART = "restart"  # a Byzantine server lost its state (it follows the protocol afresh)
     KERNEL = "kernel"  # effects the kernel recorded outside any handler run (defensive)
 
 
@@ -139,6 +141,8 @@ def build_timeline(trace: Trace, verdict: Verdict | None = None) -> Timeline:
                 happenings.append(Happening(Kind.RECEIVE, node, envelope))
             elif isinstance(event, Settled):
                 settled = event
+            elif isinstance(event, Restarted):
+                happenings.append(Happening(Kind.RESTART, event.node))
             elif injecting:
                 early.append(event)  # e.g. Learned: B knows what it is about to send
             else:

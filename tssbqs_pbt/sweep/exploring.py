@@ -21,13 +21,11 @@ from typing import Any
 
 import attrs
 
-from tssbqs_pbt.engine.explore import ExploreResult, Scope, explore
+from tssbqs_pbt.engine.explore import ExploreResult, Scope, explore, explored_counterexample
 from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import (
-    counterexample_of,
     replay_counterexample,
     save_counterexample,
-    trace_pass,
 )
 from tssbqs_pbt.kernel import last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
@@ -90,10 +88,9 @@ def _broken(task: ExploreTask, result: ExploreResult, record: dict[str, Any],
     before = task.before
     out = Path(task.out_dir)
     folder = counterexample_dir(out, before.index, before.design)
-    raw = counterexample_of(result.failure, Tactic.SPLIT)
     design = before.design
     config = design.config(byzantine=last_servers(design.n, design.f))
-    found = trace_pass(raw, DesignProtocol(design), config)  # (fewest moves; now fewer steps)
+    found = explored_counterexample(result, DesignProtocol(design), config)  # (fewer steps)
     path = save_counterexample(found, folder)
     report = write_report(found.trace, found.verdict, path, folder)
     files = {"replay": path, "steps": report.steps, "mermaid": report.mermaid,

@@ -295,7 +295,8 @@ def save_reused(found: Counterexample, stem: Path) -> Path:
     data = found.trace.to_document()
     data["format"] = COUNTEREXAMPLE_FORMAT
     data["expect"] = {"property": found.property, "clause": found.clause,
-                      "tactic": found.tactic.value, "steps": found.steps, "shrunk": False}
+                      "tactic": found.tactic.value, "steps": found.steps, "shrunk": False,
+                      "found_by": "reuse"}
     text = json.dumps(data, sort_keys=True, indent=None, separators=(",", ":")) + "\n"
     slug = "".join(c if c.isalnum() else "-" for c in found.property.split()[0].lower())
     stem.parent.mkdir(parents=True, exist_ok=True)
