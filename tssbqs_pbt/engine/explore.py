@@ -42,7 +42,8 @@ from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.wording import plural
 
-__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore", "explored_counterexample"]
+__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore", "explored_counterexample",
+           "move_machine"]
 
 _MODES = frozenset(B_MODES)
 _PROPERTIES = {"P1": Property.CONSISTENCY, "P2": Property.AVAILABILITY,
@@ -182,6 +183,17 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
     scope = scope or Scope()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidArgument(f"explore(workers={workers!r}): must be a whole number >= 1")
+    machine_class = move_machine(protocol, config, scope, declarations, scheme)
+    search = BreadthFirst(machine_class, scope, _reductions(protocol, scope), workers,
+                          progress)
+    return search.run()
+
+
+def move_machine(protocol: StorageProtocol, config: SystemConfig, scope: Scope,
+                 declarations: Mapping[type, MessageDecl] | None = None,
+                 scheme: ThresholdScheme | None = None) -> type:
+    """The SPLIT rule machine whose rules the moves of ``scope`` call (for the explorer and
+    the deep walks alike), with a handler memo of its own."""
     if declarations is None:
         declarations = ProtocolSpec(name=protocol.name, build=lambda n, f: protocol
                                     ).declarations(protocol)
@@ -190,9 +202,7 @@ def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None
                         tactic=Tactic.SPLIT, max_ops=scope.operations, pauses=scope.pauses,
                         properties=frozenset(_PROPERTIES[p] for p in scope.properties),
                         memo=HandlerMemo())
-    search = BreadthFirst(make_machine(setup), scope, _reductions(protocol, scope), workers,
-                          progress)
-    return search.run()
+    return make_machine(setup)
 
 
 def _reductions(protocol: StorageProtocol, scope: Scope) -> tuple[str, ...]:
