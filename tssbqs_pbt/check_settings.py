@@ -95,6 +95,8 @@ class CheckSettings:
     statistics: bool = False
     #: check() explores after the random search (its CHECK_SCOPE) unless False
     explore: bool = attrs.field(default=True, validator=lambda _, a, v: _flag(a.name, v))
+    #: deep random walks check() takes after the exploration (0: none)
+    walks: int = attrs.field(default=256, validator=_whole(0))
 
     def with_(self, changes: Mapping[str, Any]) -> CheckSettings:
         """A copy with ``changes`` (a marker's keyword arguments); unknown names are named."""

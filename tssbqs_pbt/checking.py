@@ -31,6 +31,7 @@ from tssbqs_pbt.engine.search import (
     save_counterexample,
     search,
 )
+from tssbqs_pbt.engine.walks import DEEP, deep_walks, walked_counterexample
 from tssbqs_pbt.errors import InvalidArgument, InvalidProtocol
 from tssbqs_pbt.preflight import Conformance, as_spec, preflight
 from tssbqs_pbt.properties import Property
@@ -72,6 +73,7 @@ def check(
     report_dir: str | Path | None = None,
     database: str | Path | ExampleDatabase | _Default | None = _Default.SETTINGS,
     explore: bool | Scope | None = None,
+    walks: int | None = None,
 ) -> SearchResult:
     """Search ``protocol`` (an instance, a spec or a registered name) with n servers of which
     f (the last ones) are Byzantine; raise :class:`CheckFailed` on a violation of one of
@@ -89,6 +91,11 @@ def check(
     :data:`CHECK_SCOPE`, about a minute on a small plug-in, unless the settings say
     ``explore=False`` (the pytest marker ``@pytest.mark.tssbqs(explore=False)``); ``False``:
     the random search alone; a :class:`~tssbqs_pbt.explore.Scope`: that scope.
+    ``walks``: when the exploration (or, without one, the search) found nothing, this many
+    deep random walks over the explorer's moves (:data:`~tssbqs_pbt.engine.walks.DEEP`:
+    six operations, eight chained adversary actions, no bound on interventions) look for
+    what breadth first cannot reach; left out, the settings' (256); 0: none.  They are
+    search, seeded by ``seed``, and a pass says how many ran.
     """
     settings = active()
     scope = _scope(settings.explore if explore is None else explore)
@@ -126,6 +133,11 @@ def check(
                found=result.counterexample.property if result.counterexample else "nothing")
     if result.counterexample is None and scope is not None:
         result = _explored(ready, result, scope, wanted, settings)
+    deep = settings.walks if walks is None else walks
+    if isinstance(deep, bool) or not isinstance(deep, int) or deep < 0:
+        raise InvalidArgument(f"walks={deep!r} must be a whole number >= 0 (0: no deep walks)")
+    if result.counterexample is None and deep:
+        result = _walked(ready, result, deep, wanted, settings)
     found = result.counterexample
     if found is None:
         record("passed", protocol=ready.protocol.name, backing=backing(result))
@@ -151,8 +163,12 @@ def backing(result: SearchResult) -> str:
     text = f"searched {runs} (seed {result.seed})"
     explored = result.explored
     if explored is None:
-        return text + "; not explored (random search only: no certificate)"
-    return f"{text}; explored: {explored.backing()}"
+        text += "; not explored (random search only: no certificate)"
+    else:
+        text += f"; explored: {explored.backing()}"
+    if result.walked is not None:
+        text += f"; then {result.walked.backing()}"
+    return text
 
 
 def _scope(explore: object) -> Scope | None:
@@ -180,11 +196,32 @@ def _explored(ready: Conformance, result: SearchResult, scope: Scope,
         return result
     found = explored_counterexample(explored, ready.protocol, ready.config,
                                     scheme=_scheme(settings))
-    if settings.report_dir is not None:
-        path = save_counterexample(found, settings.report_dir)
-        report = write_report(found.trace, found.verdict, path, settings.report_dir)
-        found = attrs.evolve(found, path=path, report=report)
-    return attrs.evolve(result, counterexample=found)
+    return attrs.evolve(result, counterexample=_saved(found, settings))
+
+
+def _walked(ready: Conformance, result: SearchResult, walks: int,
+            wanted: frozenset[Property], settings: CheckSettings) -> SearchResult:
+    """``result`` after ``walks`` deep random walks found nothing, or what one found."""
+    scope = DEEP
+    if wanted != ALL:
+        scope = attrs.evolve(scope, properties=tuple(sorted(
+            short.upper() for short, prop in _SHORT.items() if prop in wanted)))
+    done = deep_walks(ready.protocol, ready.config, scope, walks=walks, seed=settings.seed,
+                      declarations=ready.declarations, scheme=_scheme(settings))
+    result = attrs.evolve(result, walked=done.walked)
+    if done.failure is None:
+        return result
+    found = walked_counterexample(done, ready.protocol, ready.config, scheme=_scheme(settings))
+    return attrs.evolve(result, counterexample=_saved(found, settings))
+
+
+def _saved(found: Counterexample, settings: CheckSettings) -> Counterexample:
+    """``found`` saved and rendered like a search's, if there is a report directory."""
+    if settings.report_dir is None:
+        return found
+    path = save_counterexample(found, settings.report_dir)
+    report = write_report(found.trace, found.verdict, path, settings.report_dir)
+    return attrs.evolve(found, path=path, report=report)
 
 
 def _with_options(
@@ -268,7 +305,12 @@ def _message(
     runs = searched(result.examples, result.search_runs, result.budget.examples)
     how = (f"found by the {found.tactic.value} tactic in {runs} (seed {settings.seed}), shrunk "
            f"to {plural(found.steps, 'step')}.")
-    if result.explored is not None:
+    if found.walks is not None:
+        explored = ("" if result.explored is None else
+                    f", nor within the explorer's scope ({result.explored.backing()})")
+        how = (f"not found in {runs} (seed {settings.seed}){explored}; found by a deep "
+               f"random walk ({found.walks}), cut to {plural(found.steps, 'step')}.")
+    elif result.explored is not None:
         how = (f"not found in {runs} (seed {settings.seed}); found by the explorer, the "
                f"shortest schedule within "
                f"the scope ({result.explored.scope.describe()}): {plural(found.steps, 'step')}.")

@@ -33,12 +33,14 @@ _EXPECT: dict[str, tuple[tuple[type, ...], str, bool]] = {
     "tactic": ((str,), "a string", False),
     "steps": ((int,), "an integer", False),
     "shrunk": ((bool,), "true or false", False),
-    # where it came from: "search" (with its seed), "explorer" (with its scope, described) or
+    # where it came from: "search" (with its seed), "explorer" (with its scope, described),
+    # "walks" (deep random walks over the explorer's moves, described) or
     # "reuse" (a sweep replayed a schedule found for another combination); absent in files
     # written before these keys
     "found_by": ((str,), "a string", False),
     "seed": ((int,), "an integer", False),
     "scope": ((str,), "a string", False),
+    "walks": ((str,), "a string", False),
 }
 
 

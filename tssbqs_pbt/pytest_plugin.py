@@ -62,12 +62,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--tssbqs-no-explore", action="store_true", default=False,
                     help="check() searches only, without exploring a scope after the search "
                     "(then a pass rests on the random search alone: no certificate)")
+    group.addoption("--tssbqs-walks", default=None, type=int, metavar="N",
+                    help="deep random walks check() takes after the exploration (default "
+                    "256; 0: none)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "tssbqs(**settings): tssbqs-pbt settings for tssbqs_pbt.check() in this test "
-        "(budget, crypto, key_bits, report_dir, n, f, seed, explore)",
+        "(budget, crypto, key_bits, report_dir, n, f, seed, explore, walks)",
     )
     from tssbqs_pbt.check_settings import CheckSettings, parse_seed
     from tssbqs_pbt.errors import InvalidArgument
@@ -79,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "key_bits": option("tssbqs_key_bits", None),
         "n": option("tssbqs_n", None),
         "f": option("tssbqs_f", None),
+        "walks": option("tssbqs_walks", None),
     }
     report_dir = option("tssbqs_report_dir", None)
     seed = option("hypothesis_seed", None)

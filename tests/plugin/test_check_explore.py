@@ -54,10 +54,10 @@ def test_check_explores_by_default_and_explore_false_opts_out(tmp_path: Path) ->
     with pytest.raises(CheckFailed, match="found by the explorer"):
         check(BROKEN, budget=2, seed=0, report_dir=tmp_path, database=None)
     result = check(BROKEN, budget=2, seed=0, report_dir=tmp_path, database=None,
-                   explore=False)
+                   explore=False, walks=0)
     assert result.counterexample is None and result.explored is None
     assert backing(result).endswith("not explored (random search only: no certificate)")
-    with activate(CheckSettings(explore=False)):
+    with activate(CheckSettings(explore=False, walks=0)):
         assert check(BROKEN, budget=2, seed=0, report_dir=tmp_path,
                      database=None).explored is None
 
@@ -79,3 +79,19 @@ def test_check_scope_is_the_default_adversary_bounded_by_states() -> None:
 def test_a_bad_explore_value_is_named() -> None:
     with pytest.raises(InvalidArgument, match=r"explore='yes' is neither True/False nor"):
         check("family-c", budget=1, explore="yes")  # type: ignore[arg-type]
+
+
+def test_deep_walks_follow_and_a_find_says_it_came_from_them(tmp_path: Path) -> None:
+    from tests.lib.foreign_notary import NOTARY_UNBOUND
+
+    with pytest.raises(CheckFailed, match="found by a deep random walk") as failed:
+        check(NOTARY_UNBOUND, budget=1, seed=0, report_dir=tmp_path, database=None,
+              explore=False)
+    found = failed.value.result.counterexample
+    assert found is not None and found.walks is not None and found.report is not None
+    assert "found by a deep random walk" in found.report.test.read_text(encoding="utf-8").lower()
+    passed = check(NOTARY_UNBOUND, budget=1, seed=0, report_dir=tmp_path, database=None,
+                   explore=False, walks=0)
+    assert passed.walked is None and "deep random walk" not in backing(passed)
+    with pytest.raises(InvalidArgument, match=r"walks=-1 must be a whole number >= 0"):
+        check(NOTARY_UNBOUND, budget=1, explore=False, walks=-1)

@@ -36,7 +36,8 @@ def _spec(protocol: Any, **extra: Any) -> ProtocolSpec:
 
 
 def test_the_fixed_tutorial_conforms(tmp_path: Any) -> None:
-    done = check_protocol(FIXED.SPEC, budget=30, report_dir=tmp_path, explore=False)
+    done = check_protocol(FIXED.SPEC, budget=30, report_dir=tmp_path, explore=False,
+                          walks=0)
     assert done.protocol.name == "quorum-register"
     assert done.config.byzantine == frozenset({4}) and (done.config.q, done.config.t) == (3, 2)
     assert done.notes == ()  # the signature fields say what they sign
@@ -51,7 +52,7 @@ def test_the_broken_tutorial_gets_its_counterexample(tmp_path: Any) -> None:
 
 def test_properties_can_be_chosen(tmp_path: Any) -> None:
     result = check(BROKEN.SPEC, properties=["P2", "P3"], budget=30, report_dir=tmp_path,
-                   explore=False)
+                   explore=False, walks=0)
     assert result.counterexample is None  # the bug breaks P1 only
     with pytest.raises(InvalidArgument, match="'P4' is not a property"):
         check(BROKEN.SPEC, properties=["P4"])
@@ -175,7 +176,7 @@ def test_what_check_accepts() -> None:
 
 def test_options_change_the_option_driven_protocol(tmp_path: Any) -> None:
     result = check("family-j", options={"read_shape": "TWO_PHASE"}, budget=2,
-                   report_dir=tmp_path, explore=False)
+                   report_dir=tmp_path, explore=False, walks=0)
     assert result.protocol.startswith("design[n=4 f=1 q=3 t=3 ")  # family J's q and t
     assert "ACK_MODE=PIGGYBACK" in result.protocol and "REQUEST_DEDUP=STORED" in result.protocol
 

@@ -29,9 +29,9 @@ def test_check_takes_a_database(tmp_path: Path) -> None:
     spec = load_tutorial(fixed=True).SPEC
     db = tmp_path / "db"
     tssbqs_pbt.check(spec, budget=5, seed=3, database=db, report_dir=tmp_path / "r",
-                     explore=False)
+                     explore=False, walks=0)
     tssbqs_pbt.check(spec, budget=5, seed=3, database=None, report_dir=tmp_path / "r",
-                     explore=False)
+                     explore=False, walks=0)
 
 
 def test_a_seed_alone_decides_a_run_outside_pytest(tmp_path: Path,

@@ -87,19 +87,20 @@ def test_the_counterexample_is_replayed_first_on_the_next_run(
     # example does not; like Hypothesis, --hypothesis-seed turns the database off)
     pytester.runpytest("--tssbqs-budget=1", with_db).assert_outcomes(failed=1)
     pytester.runpytest("--tssbqs-budget=1", "--hypothesis-seed=0", "--tssbqs-no-explore",
+                       "--tssbqs-walks=0",
                        with_db).assert_outcomes(passed=1)
     # the fixed protocol is re-checked against the stored counterexample, and passes
     stored = pytester.path / ".hypothesis" / "tssbqs-pbt"
     assert any(stored.rglob("*"))
     pytester.makepyfile(quorum_register=tutorial_source(fixed=True))
-    pytester.runpytest("--tssbqs-budget=1", "--tssbqs-no-explore",
+    pytester.runpytest("--tssbqs-budget=1", "--tssbqs-no-explore", "--tssbqs-walks=0",
                        with_db).assert_outcomes(passed=1)
 
 
 def test_statistics_and_a_passing_check(pytester: pytest.Pytester) -> None:
     tutorial_project(pytester, fixed=True)
     result = pytester.runpytest("--tssbqs-budget=20", "--hypothesis-show-statistics",
-                                "--tssbqs-no-explore")
+                                "--tssbqs-no-explore", "--tssbqs-walks=0")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "*= tssbqs-pbt search statistics =*",
@@ -122,7 +123,7 @@ def test_real_threshold_rsa(pytester: pytest.Pytester, monkeypatch: pytest.Monke
         import tssbqs_pbt
 
         def test_real():
-            result = tssbqs_pbt.check("quorum-register", budget=4, explore=False)
+            result = tssbqs_pbt.check("quorum-register", budget=4, explore=False, walks=0)
             assert type(result.counterexample) is type(None) and result.examples >= 4
     """)
     result = pytester.runpytest("--tssbqs-crypto=real", "--tssbqs-key-bits=256", "-k", "real")
@@ -135,7 +136,7 @@ def test_works_under_xdist(pytester: pytest.Pytester) -> None:
         import tssbqs_pbt
 
         def test_family_c_passes():
-            tssbqs_pbt.check("family-c", budget=5, explore=False)
+            tssbqs_pbt.check("family-c", budget=5, explore=False, walks=0)
 
         def test_a_threshold_above_n_minus_f_fails():  # a silent B blocks every signature
             tssbqs_pbt.check("design[n=4 f=1 q=3 t=4]", budget=20)

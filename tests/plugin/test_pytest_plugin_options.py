@@ -51,13 +51,13 @@ def test_no_explore_reaches_the_settings_and_the_header(pytester: pytest.Pyteste
         import pytest
 
         def test_default(tssbqs):
-            assert tssbqs.explore is False
+            assert tssbqs.explore is False and tssbqs.walks == 5
 
         @pytest.mark.tssbqs(explore=True)
         def test_marked(tssbqs):
             assert tssbqs.explore is True
     """)
-    result = pytester.runpytest("--tssbqs-no-explore")
+    result = pytester.runpytest("--tssbqs-no-explore", "--tssbqs-walks=5")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["tssbqs-pbt: *seed=0, no exploration, report dir=*"])
     pytester.makepyfile(test_default="def test_on(tssbqs):\n    assert tssbqs.explore is True\n")

@@ -42,8 +42,7 @@ from tssbqs_pbt.properties import Property
 from tssbqs_pbt.protocols.api import MessageDecl, ProtocolSpec, StorageProtocol
 from tssbqs_pbt.wording import plural
 
-__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore", "explored_counterexample",
-           "move_machine"]
+__all__ = ["Certificate", "ExploreResult", "Moves", "Scope", "explore", "explored_counterexample"]
 
 _MODES = frozenset(B_MODES)
 _PROPERTIES = {"P1": Property.CONSISTENCY, "P2": Property.AVAILABILITY,

@@ -109,6 +109,7 @@ class Counterexample:
     report: ReportFiles | None = None  # steps, charts and regression test next to it
     seed: int | None = None  # the random search's seed, when a search found it
     scope: str | None = None  # the explorer's scope (described), when the explorer found it
+    walks: str | None = None  # the deep walks (described), when a deep random walk found it
 
     @builtins.property
     def steps(self) -> int:
@@ -134,6 +135,7 @@ class SearchResult:
     #: the explorer's certificate when ``check(explore=...)`` ran it after the search (its
     #: violation, if any, is ``counterexample``)
     explored: Certificate | None = None
+    walked: Any = None  # what the deep walks after it covered (engine.walks.Walked), if run
 
     @property
     def search_runs(self) -> int:
@@ -438,6 +440,8 @@ def _found_by(found: Counterexample) -> dict[str, Any]:
     says): the explorer and its scope, or the random search and its seed."""
     if found.scope is not None:
         return {"found_by": "explorer", "scope": found.scope}
+    if found.walks is not None:
+        return {"found_by": "walks", "walks": found.walks}
     if found.seed is not None:
         return {"found_by": "search", "seed": found.seed}
     return {}

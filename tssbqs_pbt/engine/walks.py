@@ -30,13 +30,14 @@ from tssbqs_pbt.engine.bfs import replay
 from tssbqs_pbt.engine.certificate import Moves
 from tssbqs_pbt.engine.explore import Scope, move_machine
 from tssbqs_pbt.engine.explore_moves import Move, candidates, play
-from tssbqs_pbt.engine.machine import FaultFound, PropertyViolated
+from tssbqs_pbt.engine.machine import FaultFound, PropertyViolated, Tactic
+from tssbqs_pbt.engine.search import Counterexample, counterexample_of, trace_pass
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.kernel import SystemConfig
 from tssbqs_pbt.protocols.api import MessageDecl, StorageProtocol
 from tssbqs_pbt.wording import plural
 
-__all__ = ["DEEP", "WalkResult", "Walked", "deep_walks"]
+__all__ = ["DEEP", "WalkResult", "Walked", "deep_walks", "walked_counterexample"]
 
 #: the bounds of one deep walk: six operations by any three clients, eight adversary actions
 #: of every kind (each field of a synthesised message among its first two candidates, sent to
@@ -168,3 +169,15 @@ def _shortest(machine_class: Any, schedule: tuple[Move, ...]) -> tuple[Move, ...
         if _ending(machine_class, shorter)[0] is not None:
             schedule = shorter
     return schedule
+
+
+def walked_counterexample(result: WalkResult, protocol: StorageProtocol, config: SystemConfig,
+                          *, scheme: ThresholdScheme | None = None) -> Counterexample:
+    """The violation a walk found, as a counterexample: shrunk on its kernel actions (the
+    trace pass) and marked as found by the deep walks (its replay file and regression test
+    say so)."""
+    if result.failure is None:
+        raise InvalidArgument("the walks found no violation: there is no counterexample")
+    found = attrs.evolve(counterexample_of(result.failure, Tactic.SPLIT),
+                         walks=result.walked.describe())
+    return trace_pass(found, protocol, config, scheme=scheme)

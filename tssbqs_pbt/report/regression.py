@@ -48,6 +48,11 @@ def found_by(expect: Mapping[str, Any]) -> str:
         within = f": {scope}" if isinstance(scope, str) else ""
         return ("found by the bounded-exhaustive explorer, the shortest schedule within its "
                 f"scope{within}")
+    if how == "walks":
+        walks = expect.get("walks")
+        return ("found by a deep random walk over the explorer's moves"
+                + (f" ({walks})" if isinstance(walks, str) else "") + ", cut to the moves it "
+                "needs")
     if how == "search":
         seed = expect.get("seed")
         return (f"found by the random search (the {tactic} tactic"
