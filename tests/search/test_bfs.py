@@ -123,3 +123,19 @@ def test_a_handler_that_raises_is_not_remembered() -> None:
         with pytest.raises(ValueError):
             memo.call(client(1), client(2), "payload", "state", boom)
     assert len(calls) == 2 and memo.hits == 0
+
+
+def test_the_bytes_a_state_costs_do_not_depend_on_the_fingerprints_drawn() -> None:
+    """Regression: ``bytes_per_state`` counted each fingerprint's int by its size, which
+    depends on the magnitude of a ``hash`` that differs from process to process, so a killed
+    and resumed sweep wrote 118 where the uninterrupted one wrote 119."""
+    from tssbqs_pbt.engine.bfs import BreadthFirst
+
+    def cost(keys: range) -> int:
+        explorer = BreadthFirst.__new__(BreadthFirst)
+        explorer.visited, explorer.levels = Visited(), Levels()
+        for key in keys:
+            explorer.visited.add(key, 0, 0)
+        return explorer._bytes_per_state()
+
+    assert cost(range(1, 101)) == cost(range(1 << 62, (1 << 62) + 100))

@@ -43,6 +43,10 @@ Child = tuple[int, tuple[tuple[str, Any], ...], int, int, int, bool, bool, str]
 Progress = Callable[[Mapping[str, Any]], None]
 
 
+#: what a 64-bit fingerprint costs as a Python int at most (28-36 bytes, by its magnitude)
+_KEY_BYTES = sys.getsizeof(-(1 << 63))
+
+
 def _budgets(acted: int, spent: int) -> int:
     return acted << 20 | spent
 
@@ -366,13 +370,16 @@ class BreadthFirst:
                            "elapsed_s": time.perf_counter() - self.started})
 
     def _bytes_per_state(self) -> int:
-        """The visited set's and the parent pointers' bytes, over the states visited."""
+        """The visited set's and the parent pointers' bytes, over the states visited.  Each
+        fingerprint counts as a full 64-bit int (``_KEY_BYTES``): the int Python holds for one
+        is smaller when the hash happens to be small, and ``hash`` differs from process to
+        process, so counting the real one made the figure differ between runs."""
         states = len(self.visited)
         if not states:
             return 0
         budgets = self.visited.budgets
-        size = sys.getsizeof(budgets) + sum(sys.getsizeof(k) + sys.getsizeof(v)
-                                            for k, v in budgets.items())
+        size = sys.getsizeof(budgets) + sum(_KEY_BYTES + sys.getsizeof(v)
+                                            for v in budgets.values())
         size += sum(a.buffer_info()[1] * a.itemsize
                     for a in (*self.levels.parents, *self.levels.moves))
         return round(size / states)
