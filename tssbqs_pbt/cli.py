@@ -129,6 +129,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="distinct states explored per survivor before its certificate says "
                        "'not exhausted' (default 20000; a count, so a certificate is the same "
                        "on any machine)")
+    sweep.add_argument("--explore-field-width", type=int, default=None, metavar="N",
+                       help="candidates tried per field of a message the adversary makes up "
+                       "(default 1: its first, simplest candidate)")
+    sweep.add_argument("--walks", type=int, default=None, metavar="N",
+                       help="deep random walks of each survivor after its exploration: six "
+                       "operations by any three clients, eight chained adversary actions, no "
+                       "bound on interventions (search beyond the scope, not a certificate; "
+                       "default 64, 0 for none)")
     sweep.add_argument("--no-progress", action="store_true",
                        help="no live progress bar: a plain line every 30 s instead (as when "
                        "the output is not a terminal)")

@@ -289,8 +289,8 @@ def test_a_resumed_sweep_counts_what_was_done_from_its_first_report(tmp_path: Pa
             "ACK_MODE=EVIDENCE", "READ_GUARD=EVIDENCE", "READ_SHAPE=TWO_PHASE",
             "DELEGATES=F_PLUS_ONE"]
     spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(pins), budget=Budget(20),
-                     budget_name="20", seed=5, explore=Scope(operations=2, clients=1,
-                                                             actions=0))
+                     budget_name="20", seed=5, walks=0,
+                     explore=Scope(operations=2, clients=1, actions=0))
     first = run_sweep(spec, tmp_path, executor=make_executor(workers=1))
     assert first.complete
     survivors = sum(r.explored is not None for r in first.results)

@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.sweep]
 FLAGS = ["--q", "3", "--t", "1,2,4", "--only", "STORE_FORM=SIGNED", "--only",
          "READ_SHAPE=TWO_PHASE", "--only", "REQUEST_DEDUP=OFF", "--only", "DELEGATES=F_PLUS_ONE",
          "--only", "TS_SOURCE=CLIENT_BASIS", "--only", "ACK_MODE=EVIDENCE", "--budget", "100",
-         "--seed", "5", "--window", "4", "--explore-operations", "1", "--explore-clients", "1"]
+         "--seed", "5", "--window", "4", "--explore-operations", "1", "--explore-clients", "1",
+         "--walks", "8"]
 TIMING = ("elapsed_s", "first_failure_s")
 
 
@@ -44,6 +45,8 @@ def _lines(directory: Path) -> Counter[str]:
             line.pop(key)
         if line.get("explored"):
             line["explored"].pop("elapsed_s")  # (the explorer's own timing)
+        if line.get("walked"):
+            line["walked"].pop("elapsed_s")  # (and the walks')
         out[json.dumps(line, sort_keys=True)] += 1
     return out
 

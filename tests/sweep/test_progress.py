@@ -120,7 +120,7 @@ def test_the_matrix_fits_80_columns_with_five_digit_counts() -> None:
 
     outcome = SweepOutcome(SweepSpec(), Path("x"), (), 27_648, False, 1.0, 0, "pool", 2)
     rows = [(4, 4, 17_280, 12_345, 12_345, 17_280, 17_280, 17_280, 17_280, 17_280, 17_280,
-             17_280, 17_280, 17_280, 17_280)]
+             17_280, 17_280, 17_280, 17_280, 17_280)]
     console = Console(width=80, record=True, force_terminal=False)
     with mock.patch.object(render, "matrix_rows", return_value=rows):
         console.print(matrix_table(outcome))

@@ -34,7 +34,7 @@ SMALL = Scope(operations=2, clients=1, actions=0)
 
 def _spec(qs: tuple[int, ...], examples: int, scope: Scope | None = SMALL) -> SweepSpec:
     return SweepSpec(qs=qs, ts=(2,), pins=parse_pins(FAMILY_C), budget=Budget(examples),
-                     budget_name=str(examples), seed=5, explore=scope)
+                     budget_name=str(examples), seed=5, explore=scope, walks=0)
 
 
 def test_every_survivor_carries_its_certificate(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_the_explorer_breaks_what_random_search_missed(tmp_path: Path) -> None:
     """At q=2 two random examples miss the attack; the explorer finds it, shortest first, and
     the line is an ordinary "invalid" one: replay file, report, confirmed by replay."""
     spec = SweepSpec(qs=(2,), ts=(2,), pins=parse_pins([*FAMILY_C, "REQUEST_DEDUP=OFF"]),
-                     budget=Budget(2), budget_name="2", seed=5, explore=SMALL)
+                     budget=Budget(2), budget_name="2", seed=5, explore=SMALL, walks=0)
     outcome = run_sweep(spec, tmp_path, executor=make_executor(workers=1))
     (result,) = outcome.results
     assert result.verdict == "invalid" and result.source == "explore"
@@ -164,7 +164,8 @@ TINY = Scope(operations=1, clients=1, actions=0)
 
 def _cli_sweep(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tssbqs_pbt.cli", "sweep", "--workers", "1",
-                           "--no-progress", *args], capture_output=True, text=True, timeout=300)
+                           "--no-progress", "--walks", "0", *args], capture_output=True,
+                          text=True, timeout=300)
 
 
 def test_resuming_with_another_scope_explores_only_the_survivors_again(tmp_path: Path) -> None:
@@ -192,7 +193,7 @@ def test_resuming_with_another_scope_explores_only_the_survivors_again(tmp_path:
 def test_a_violation_found_by_exploring_stands_when_resumed_in_a_smaller_scope(
         tmp_path: Path) -> None:
     spec = SweepSpec(qs=(2,), ts=(2,), pins=parse_pins([*FAMILY_C, "REQUEST_DEDUP=OFF"]),
-                     budget=Budget(2), budget_name="2", seed=5, explore=SMALL)
+                     budget=Budget(2), budget_name="2", seed=5, explore=SMALL, walks=0)
     run_sweep(spec, tmp_path, executor=make_executor(workers=1))
     lines = (tmp_path / "results.jsonl").read_text().splitlines()
     outcome = run_sweep(attrs.evolve(spec, explore=TINY), tmp_path, resume=True,

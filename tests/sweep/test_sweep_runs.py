@@ -194,7 +194,7 @@ def test_dask_local_cluster_gives_the_same_matrix(
 def test_scheduler_address_runs_on_an_existing_cluster(tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     spec = SweepSpec(qs=(3,), ts=(1,), pins=parse_pins([*PINS, "REQUEST_DEDUP=OFF"]),
-                     budget=Budget(20), budget_name="20", seed=3)
+                     budget=Budget(20), budget_name="20", seed=3, walks=8)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         executor = make_executor(scheduler=cluster.scheduler_address)

@@ -36,7 +36,13 @@ from tssbqs_pbt.sweep.render import (
 )
 from tssbqs_pbt.sweep.runner import Progress as SweepProgress
 from tssbqs_pbt.sweep.runner import SweepOutcome, run_sweep
-from tssbqs_pbt.sweep.space import SWEEP_SCOPE, SweepSpec, parse_pins, parse_sweep_budget
+from tssbqs_pbt.sweep.space import (
+    SWEEP_SCOPE,
+    SWEEP_WALKS,
+    SweepSpec,
+    parse_pins,
+    parse_sweep_budget,
+)
 from tssbqs_pbt.sweep.store import read_manifest
 from tssbqs_pbt.validation import check_writable_dir
 from tssbqs_pbt.wording import plural
@@ -116,14 +122,28 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
             if value < 1:
                 raise InvalidArgument(f"{flag} {value}: use a whole number >= 1")
             spec = attrs.evolve(spec, **{flag[2:].replace("-", "_"): value})
-    return attrs.evolve(spec, explore=_scope_from_args(args))
+    return attrs.evolve(spec, explore=_scope_from_args(args), walks=_walks_from_args(args))
+
+
+def _walks_from_args(args: argparse.Namespace) -> int:
+    """The deep walks per survivor the flags ask for (default SWEEP_WALKS)."""
+    walks = getattr(args, "walks", None)
+    if walks is None:
+        return 0 if args.no_explore else SWEEP_WALKS
+    if walks < 0:
+        raise InvalidArgument(f"--walks {walks}: use a whole number >= 0 (0: no walks)")
+    if args.no_explore and walks:
+        raise InvalidArgument(f"--no-explore with --walks {walks}: the walks run in the "
+                              "explore stage; drop one of them")
+    return int(walks)
 
 
 def _scope_bounds(args: argparse.Namespace) -> dict[str, Any]:
     """The scope bounds given by flags (None: not given)."""
     return {"operations": args.explore_operations, "clients": args.explore_clients,
             "interventions": args.explore_interventions, "max_states": args.explore_max_states,
-            "which_clients": args.explore_which_clients, "pauses": args.explore_pauses}
+            "which_clients": args.explore_which_clients, "pauses": args.explore_pauses,
+            "field_width": args.explore_field_width}
 
 
 def _scope_from_args(args: argparse.Namespace) -> Scope | None:
@@ -334,7 +354,9 @@ class ProgressDisplay:
 def header_lines(spec: SweepSpec, total: int, executor: str, directory: Path) -> list[str]:
     """What the sweep is about to do, in lines of at most 80 columns (a long path or a
     cluster address excepted)."""
-    explore = (f"then every survivor explored: {spec.explore.describe()}"
+    walks = (f", then walked: {plural(spec.walks, 'deep random walk')}" if spec.walks else
+             ", not walked (--walks 0)")
+    explore = (f"then every survivor explored: {spec.explore.describe()}{walks}"
                if spec.explore is not None else "survivors not explored (--no-explore)")
     lines = [f"tssbqs-pbt sweep: {plural(total, 'combination')}, n={spec.n} f={spec.f}, "
              f"q in {_join(spec.qs)}, t in {_join(spec.ts)}",
@@ -384,6 +406,8 @@ def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> SweepSpec:
         raise InvalidArgument(f"--resume {args.resume}: the flags ask for a different sweep than "
                               "the one in that directory; resume without --q/--t/--only")
     bounds = _scope_bounds(args)
+    if getattr(args, "walks", None) is not None:
+        spec = attrs.evolve(spec, walks=_walks_from_args(args))
     if args.no_explore:
         _scope_from_args(args)  # (--no-explore with a bound is an error of its own)
         if spec.explore is not None:

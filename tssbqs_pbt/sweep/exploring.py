@@ -1,12 +1,18 @@
-"""The sweep's last stage: every combination its random stages left valid, explored.
+"""The sweep's last stage: every combination its random stages left valid, explored and walked.
 
 Random search leaves "valid" meaning "the runs drawn found nothing".  The explorer
 (:mod:`tssbqs_pbt.explore`) enumerates every adversary schedule of the sweep's scope, breadth
 first, and either breaks the combination with the shortest schedule within the scope or returns
-a certificate of what it covered.  Both go on the combination's line of ``results.jsonl`` under
-``"explored"``; a violation also turns the verdict to "invalid" (``source: "explore"``) with its
+a certificate of what it covered; it goes on the combination's line of ``results.jsonl`` under
+``"explored"``, and a violation turns the verdict to "invalid" (``source: "explore"``) with its
 replay file and report like any other counterexample.  The scope is bounded by counts only, so a
 certificate is the same on any machine and whatever the seed.
+
+Then, with ``walks``, deep random walks go where the scope cannot
+(:mod:`tssbqs_pbt.engine.walks`: many operations, chained adversary actions, no bound on
+interventions), seeded by the combination's seed; what they covered goes under ``"walked"``
+(search, not a certificate), and a violation they find turns the verdict to "invalid"
+(``source: "walks"``) the same way.
 
 :func:`explore_combination` is a plain picklable function of an :class:`ExploreTask` (the local
 pool and Dask run the same code); it never raises for a problem of the combination: a crash
@@ -21,12 +27,14 @@ from typing import Any
 
 import attrs
 
-from tssbqs_pbt.engine.explore import ExploreResult, Scope, explore, explored_counterexample
+from tssbqs_pbt.engine.explore import Scope, explore, explored_counterexample
 from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import (
+    Counterexample,
     replay_counterexample,
     save_counterexample,
 )
+from tssbqs_pbt.engine.walks import deep_walks, walked_counterexample
 from tssbqs_pbt.kernel import last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.report import write_report
@@ -42,11 +50,13 @@ __all__ = ["ExploreTask", "certified", "explore_combination"]
 
 @attrs.frozen
 class ExploreTask:
-    """Explore one combination that its random stages left valid (``before``: that line)."""
+    """Explore one combination that its random stages left valid (``before``: that line),
+    then walk it ``walks`` times (deep random walks beyond the scope; 0: none)."""
 
     before: CombinationResult
     scope: Scope
     out_dir: str
+    walks: int = 0
 
 
 def certified(result: CombinationResult) -> bool:
@@ -74,31 +84,40 @@ def _explore(task: ExploreTask, started: float) -> CombinationResult:
     config = design.config(byzantine=last_servers(design.n, design.f))
     result = explore(protocol, config, task.scope)
     record: dict[str, Any] = result.certificate.to_json()
-    elapsed = before.elapsed_s + time.perf_counter() - started
-    if result.failure is None:
-        return attrs.evolve(before, explored=record, elapsed_s=elapsed)
-    return _broken(task, result, record, elapsed)
+    if result.failure is not None:
+        found = explored_counterexample(result, protocol, config)  # (fewer steps)
+        record.update(shortest_within=task.scope.describe(), moves=list(result.described))
+        return _broken(task, found, "explore", record, None, started)
+    if not task.walks:
+        return attrs.evolve(before, explored=record,
+                            elapsed_s=before.elapsed_s + time.perf_counter() - started)
+    walked = deep_walks(protocol, config, walks=task.walks, seed=before.seed)
+    walk_record = walked.walked.to_json()
+    if walked.failure is None:
+        return attrs.evolve(before, explored=record, walked=walk_record,
+                            elapsed_s=before.elapsed_s + time.perf_counter() - started)
+    # (its "walks" are those taken, the last one failing, of the "of" asked for)
+    walk_record.update(of=task.walks, failing_walk=list(walked.described))
+    return _broken(task, walked_counterexample(walked, protocol, config), "walks", record,
+                   walk_record, started)
 
 
-def _broken(task: ExploreTask, result: ExploreResult, record: dict[str, Any],
-            elapsed: float) -> CombinationResult:
-    """The combination's "invalid" line: the shortest violation within the scope, saved with
-    its report in the combination's folder and confirmed by replaying the file."""
-    assert result.failure is not None
+def _broken(task: ExploreTask, found: Counterexample, source: str, record: dict[str, Any],
+            walk_record: dict[str, Any] | None, started: float) -> CombinationResult:
+    """The combination's "invalid" line: the violation the explorer (the shortest within the
+    scope) or a deep walk (cut to its needed moves) found, saved with its report in the
+    combination's folder and confirmed by replaying the file."""
     before = task.before
     out = Path(task.out_dir)
     folder = counterexample_dir(out, before.index, before.design)
-    design = before.design
-    config = design.config(byzantine=last_servers(design.n, design.f))
-    found = explored_counterexample(result, DesignProtocol(design), config)  # (fewer steps)
     path = save_counterexample(found, folder)
     report = write_report(found.trace, found.verdict, path, folder)
     files = {"replay": path, "steps": report.steps, "mermaid": report.mermaid,
              "svg": report.svg, "test": report.test}
-    record.update(shortest_within=task.scope.describe(), moves=list(result.described))
     return attrs.evolve(
         before, verdict="invalid", property=found.property, clause=found.clause,
-        steps=found.steps, source="explore", reused_from=None, tactic=Tactic.SPLIT.value,
+        steps=found.steps, source=source, reused_from=None, tactic=Tactic.SPLIT.value,
         choices=None, files=relative_files(dict(files), out),
         confirmed=replay_counterexample(path).confirmed, shrink_cut=False,
-        explored=record, elapsed_s=elapsed)
+        explored=record, walked=walk_record,
+        elapsed_s=before.elapsed_s + time.perf_counter() - started)

@@ -80,13 +80,14 @@ def short_property(result: CombinationResult) -> str:
 
 
 _COLUMNS = ("q", "t", "combinations", "valid", "certified", "invalid", "P1", "P2", "P3",
-            "fault", "by search", "by reuse", "by explore", "error", "not finished")
+            "fault", "by search", "by reuse", "by explore", "by walks", "error",
+            "not finished")
 
 
 def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
     """Per (q, t): combinations, valid, certified (valid, and the explorer exhausted its scope),
-    invalid, P1, P2, P3, fault, by search, by reuse, by explore, error, not finished (counts;
-    provisional "valid" verdicts of an interrupted sweep included)."""
+    invalid, P1, P2, P3, fault, by search, by reuse, by explore, by walks, error, not finished
+    (counts; provisional "valid" verdicts of an interrupted sweep included)."""
     cells: dict[tuple[int, int], list[CombinationResult]] = defaultdict(list)
     for result in outcome.results:
         cells[(result.design.q, result.design.t)].append(result)
@@ -100,7 +101,7 @@ def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
                      sum(certified(r) for r in rs), len(invalid),
                      *(props.get(p, 0) for p in ("P1", "P2", "P3", "fault")),
                      sources.get("search", 0), sources.get("reuse", 0),
-                     sources.get("explore", 0),
+                     sources.get("explore", 0), sources.get("walks", 0),
                      sum(r.verdict == "error" for r in rs), total - len(rs)))
     return rows
 
@@ -108,7 +109,7 @@ def matrix_rows(outcome: SweepOutcome) -> list[tuple[int, ...]]:
 #: the terminal's matrix: short headers, no "by ..." columns (report.md has them), so that it
 #: fits 80 columns with five-digit counts; (header, index in a matrix row)
 _TERMINAL = (("q", 0), ("t", 1), ("designs", 2), ("valid", 3), ("cert.", 4), ("invalid", 5),
-             ("P1", 6), ("P2", 7), ("P3", 8), ("fault", 9), ("error", 13), ("left", 14))
+             ("P1", 6), ("P2", 7), ("P3", 8), ("fault", 9), ("error", 14), ("left", 15))
 
 
 def matrix_table(outcome: SweepOutcome) -> Table:
@@ -150,17 +151,20 @@ def valid_table(found: Findings) -> Table:
 
 
 def explored_text(result: CombinationResult) -> str:
-    """What backs a valid verdict besides the examples: "certified: 432 states", "not
-    exhausted (max_states): 20000 states", "not explored"."""
+    """What backs a valid verdict besides the examples: "certified: 432 states; 64 deep
+    walks", "not exhausted (max_states): 20000 states", "not explored"."""
     explored = result.explored
     if explored is None:
         return "not explored"
     if "error" in explored:
         return "exploration failed: " + str(explored["error"]).splitlines()[0]
     states = plural(int(explored.get("states", 0)), "state")
+    walked = result.walked
+    walks = ("" if walked is None or result.verdict != "valid"
+             else f"; {plural(int(walked.get('walks', 0)), 'deep walk')} found nothing")
     if certified(result):
-        return f"certified: {states}"
-    return f"not exhausted ({explored.get('cut_by')}): {states}"
+        return f"certified: {states}{walks}"
+    return f"not exhausted ({explored.get('cut_by')}): {states}{walks}"
 
 
 def families_lines(found: Findings) -> list[str]:
@@ -261,7 +265,7 @@ def _link(result: CombinationResult, kind: str, text: str) -> str:
 def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
                              listing: str, shown: int = 10) -> list[str]:
     invalid = [r for r in results if r.verdict == "invalid"]
-    origins = [r for r in invalid if r.source in ("search", "explore")]
+    origins = [r for r in invalid if r.source in ("search", "explore", "walks")]
     followers: dict[str, list[CombinationResult]] = defaultdict(list)
     for r in invalid:
         if r.source == "reuse":
@@ -297,6 +301,13 @@ def _counterexample_sections(results: Sequence[CombinationResult], root: Path,
 
 
 def _how_found(origin: CombinationResult) -> str:
+    if origin.source == "walks":
+        walked = origin.walked or {}
+        return (f"Found by a deep random walk (walk {walked.get('walks', '?')} of "
+                f"{walked.get('of', '?')}, seed {walked.get('seed', '?')}, beyond the "
+                "explorer's scope), cut to "
+                f"{plural(len(walked.get('failing_walk', ())), 'move')}, "
+                f"{plural(origin.steps, 'step')}")
     if origin.source == "explore":
         explored = origin.explored or {}
         return (f"Found by the explorer: the shortest schedule within the scope "

@@ -33,7 +33,6 @@ from typing import Any
 
 import attrs
 
-from tssbqs_pbt.engine.explore import Scope
 from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument
@@ -128,9 +127,11 @@ def run_sweep(
             raise InvalidArgument(
                 f"--resume {str(folder)!r}: that sweep explores its survivors, and a verdict "
                 "found by exploring is never dropped; resume it with a scope (or its own)")
-        if spec.explore != earlier.explore:  # its survivors are explored in the new scope
-            write_manifest(folder, attrs.evolve(earlier, explore=spec.explore))
-        spec = attrs.evolve(earlier, explore=spec.explore)
+        if (spec.explore, spec.walks) != (earlier.explore, earlier.walks):
+            # its survivors are explored in the new scope, walked the new number of times
+            write_manifest(folder, attrs.evolve(earlier, explore=spec.explore,
+                                                walks=spec.walks))
+        spec = attrs.evolve(earlier, explore=spec.explore, walks=spec.walks)
         repaired = repair_log(folder)  # a line cut short by a kill: gone before anything reads
         lines, warnings = load_log(folder)
         warnings = ([repaired] if repaired else []) + warnings
@@ -240,7 +241,7 @@ def run_sweep(
                    and handed - spec.window <= learned):
                 index = indices[handed]
                 key = combination_key(designs[index])
-                if _stands(recorded.get((phase[0], key)), mode, spec.explore):
+                if _stands(recorded.get((phase[0], key)), mode, spec):
                     arrived[handed] = accept(recorded[(phase[0], key)], mode)
                 else:
                     more = examples
@@ -250,7 +251,7 @@ def run_sweep(
                     if mode == "explore":
                         assert spec.explore is not None
                         line = attrs.evolve(finished[key], phase=None)  # (a new line)
-                        job: Any = ExploreTask(line, spec.explore, str(folder))
+                        job: Any = ExploreTask(line, spec.explore, str(folder), spec.walks)
                         pending[executor.submit(explore_combination, job)] = handed
                     else:
                         job = task(index, more, mode, stage_no, before)
@@ -319,7 +320,7 @@ def run_sweep(
             exploring[:] = [0, len(survivors)]
             keys_of = [combination_key(designs[i]) for i in survivors]
             ahead_explored.update(k for k in keys_of if _stands(
-                recorded.get((phase[0] + 1, k)), "explore", spec.explore)
+                recorded.get((phase[0] + 1, k)), "explore", spec)
                 and (phase[0] + 1, k) in recorded)
             run(survivors, 0, "explore", f"explore ({plural(len(survivors), 'survivor')})")
     except KeyboardInterrupt:
@@ -334,15 +335,18 @@ def run_sweep(
                         executor.workers, tuple(warnings))
 
 
-def _stands(line: CombinationResult | None, mode: str, scope: Scope | None) -> bool:
+def _stands(line: CombinationResult | None, mode: str, spec: SweepSpec) -> bool:
     """Whether a line an earlier run recorded stands for its task: any line finished before an
-    interruption does, except an exploration in another scope that found nothing (the
-    survivor is explored again in this one; a violation found by exploring stands)."""
+    interruption does, except an exploration in another scope, or with another number of
+    walks, that found nothing (the survivor is explored and walked again as this run says; a
+    violation found by exploring or walking stands)."""
     if line is None:
         return False
-    if mode != "explore" or line.verdict != "valid" or scope is None:
+    if mode != "explore" or line.verdict != "valid" or spec.explore is None:
         return True
-    return (line.explored or {}).get("scope") == scope.describe()
+    walks = (line.walked or {}).get("walks", 0)
+    return ((line.explored or {}).get("scope") == spec.explore.describe()
+            and walks == spec.walks)
 
 
 def _spread(indices: list[int]) -> list[int]:

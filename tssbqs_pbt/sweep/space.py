@@ -21,8 +21,8 @@ from tssbqs_pbt.protocols.options import OPTION_TYPES, Design, DesignOptions, pa
 from tssbqs_pbt.search import parse_budget
 from tssbqs_pbt.validation import int_at_least
 
-__all__ = ["SWEEP_SCOPE", "SweepSpec", "combination_key", "distance", "feature_distance",
-           "features", "parse_pins", "parse_sweep_budget"]
+__all__ = ["SWEEP_SCOPE", "SWEEP_WALKS", "SweepSpec", "combination_key", "distance",
+           "feature_distance", "features", "parse_pins", "parse_sweep_budget"]
 
 
 def _values(kind: str) -> Any:
@@ -57,6 +57,13 @@ def _int_tuple(values: Iterable[int]) -> tuple[int, ...]:
 #: by time), so that a certificate is the same on any machine and at any seed
 SWEEP_SCOPE = Scope(clients=1, which_clients="any", interventions=2, pauses=3,
                     max_states=20_000)
+
+
+#: deep random walks (:func:`tssbqs_pbt.engine.walks.deep_walks`, within its ``DEEP`` scope:
+#: six operations by any three clients, eight chained adversary actions, no bound on
+#: interventions) each survivor gets after its exploration: search beyond the scope, where
+#: breadth first cannot go (64 walks of family C t=2: about 4 s of one core)
+SWEEP_WALKS = 64
 
 
 def _scope(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -113,6 +120,9 @@ class SweepSpec:
     #: line then carries the certificate, or the shortest violation within the scope); None:
     #: no exploration (``--no-explore``)
     explore: Scope | None = attrs.field(default=SWEEP_SCOPE, validator=_scope)
+    #: then this many deep random walks of each survivor, seeded by the combination's seed
+    #: (0: none; ``--walks``); run in the explore stage, so not with ``--no-explore``
+    walks: int = attrs.field(default=SWEEP_WALKS, validator=int_at_least(0))
 
     def __attrs_post_init__(self) -> None:
         if self.f > self.n:
@@ -150,6 +160,7 @@ class SweepSpec:
             "shrink_plateau": self.shrink_plateau,
             "window": self.window,
             "explore": scope_to_json(self.explore),
+            "walks": self.walks,
         }
 
     @classmethod
@@ -178,15 +189,18 @@ class SweepSpec:
             shrink_plateau=None if plateau is None else _whole(data, "shrink_plateau"),
             # (a sweep written before exploration existed is explored in the default scope)
             explore=scope_from_json(data.get("explore", scope_to_json(SWEEP_SCOPE))),
+            # (and one written before the deep walks existed took none)
+            walks=_whole(data, "walks") if "walks" in data else 0,
         )
 
     def same_search(self, other: SweepSpec, *, scope: bool = True) -> bool:
         """Everything but the seed agrees (a resumed sweep may not change what it searches);
-        with ``scope=False`` the exploration scope may differ too (a resumed sweep may explore
-        its survivors in another scope: a verdict found by exploring stands)."""
+        with ``scope=False`` the exploration scope and the walks may differ too (a resumed
+        sweep may explore and walk its survivors anew: a verdict found so stands)."""
         mine, theirs = attrs.evolve(self, seed=0), attrs.evolve(other, seed=0)
         if not scope:
-            mine, theirs = attrs.evolve(mine, explore=None), attrs.evolve(theirs, explore=None)
+            mine = attrs.evolve(mine, explore=None, walks=0)
+            theirs = attrs.evolve(theirs, explore=None, walks=0)
         return mine == theirs
 
 

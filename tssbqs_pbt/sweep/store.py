@@ -101,6 +101,7 @@ def result_to_json(result: CombinationResult) -> dict[str, Any]:
         "error": result.error,
         "phase": result.phase,
         "explored": result.explored,
+        "walked": result.walked,
     }
 
 
@@ -116,10 +117,11 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "reused_from": ((str,), True), "tactic": ((str,), True), "choices": ((str,), True),
     "files": ((dict,), True), "confirmed": ((bool,), True), "shrink_cut": ((bool,), True),
     "error": ((str,), True), "phase": ((int,), True), "explored": ((dict,), True),
+    "walked": ((dict,), True),
 }
 _OPTIONAL = frozenset({"first_failure_s", "property", "clause", "steps", "source", "reused_from",
                        "tactic", "choices", "files", "confirmed", "shrink_cut", "error",
-                       "phase", "explored"})
+                       "phase", "explored", "walked"})
 
 
 def _checked(data: Any) -> dict[str, Any]:
@@ -178,6 +180,7 @@ def result_from_json(data: Any) -> CombinationResult:
         choices=choices, files=dict(data.get("files") or {}), confirmed=data.get("confirmed"),
         shrink_cut=bool(data.get("shrink_cut", False)), error=data.get("error"),
         phase=data.get("phase"), explored=data.get("explored"),
+        walked=data.get("walked"),
     )
 
 

@@ -110,6 +110,9 @@ class CombinationResult:
     #: the explorer's certificate for a combination that survived the random stages (scope,
     #: states, exhausted, ...), or for one it broke, its record of the shortest violation
     explored: dict[str, Any] | None = None
+    #: the deep random walks a survivor got after its exploration (how many, how deep, seed),
+    #: or for one they broke, the same with the moves of the failing walk
+    walked: dict[str, Any] | None = None
 
     @builtins.property
     def key(self) -> str:
