@@ -174,7 +174,26 @@ def test_a_mixture_is_reported_not_hidden() -> None:
     comparison = compare_with_published(valid, space, len(families), complete=True)
     assert not comparison.matches and comparison.others_valid == (extra,)
     assert "does NOT match" in comparison.summary()
-    assert sum(len(f.members) for f in families) == len(valid)
+    assert {d for f in families for d in f.members} == set(valid)
+
+
+def test_grouping_finds_the_fewest_families_where_largest_first_does_not() -> None:
+    """Nine (q, t) points of one option combination: taking the largest product first (what
+    the grouping did) needs four families; the fewest is three, two of them overlapping, and
+    every family is a maximal product inside the valid set."""
+    space = [d for d in SweepSpec().designs() if d.options == DesignOptions()]
+    points = {(1, 1), (1, 4), (2, 1), (2, 2), (3, 1), (3, 2), (3, 4), (4, 2), (4, 3)}
+    valid = [d for d in space if (d.q, d.t) in points]
+    families = group_families(valid, space)
+    cubes = sorted((sorted(f.shared()["q"]), sorted(f.shared()["t"])) for f in families)
+    assert cubes == [([1, 3], [1, 4]), ([2, 3], [1, 2]), ([4], [2, 3])]
+    assert {d for f in families for d in f.members} == set(valid)
+    for family in families:  # (maximal: no q or t can be added)
+        qs, ts = family.shared()["q"], family.shared()["t"]
+        for q in range(1, 5):
+            assert q in qs or not all((q, t) in points for t in ts)
+        for t in range(1, 5):
+            assert t in ts or not all((q, t) in points for q in qs)
 
 
 def test_grouping_merges_a_free_option() -> None:

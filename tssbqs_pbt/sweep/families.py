@@ -3,8 +3,9 @@ families, C (COCA/CODEX) and J (Jing et al.; docs/families.md).
 
 A *family* here is a sub-product of the design space (for every parameter and option, a set
 of values) lying wholly inside the valid set.  :func:`group_families` covers the valid set
-with few, large families (greedy: grow a maximal product around each uncovered point, keep
-the largest); :func:`describe_family` names what its members share.  Membership in the
+with the fewest such families, each maximal (the prime implicants of the valid set over the
+options, q and t, and a smallest cover of them, as in two-level logic minimisation);
+:func:`describe_family` names what its members share.  Membership in the
 published families C and J (:func:`published_family`) is checked per combination, so the
 summary reports what was found, never forces it.
 """
@@ -41,28 +42,126 @@ class Family:
         return dict(zip(DIMS, self.values, strict=True))
 
 
+#: the prime implicants enumerated at most, and the branches of the exact cover tried at
+#: most, before :func:`group_families` settles for its greedy cover (a valid set of a few
+#: hundred combinations stays far below both)
+_MAX_IMPLICANTS = 50_000
+_MAX_BRANCHES = 200_000
+
+
 def group_families(valid: Sequence[Design], space: Sequence[Design]) -> list[Family]:
-    """Cover ``valid`` with maximal sub-products of ``space``'s axes lying inside ``valid``."""
+    """Cover ``valid`` with the fewest families: sub-products of ``space``'s axes lying inside
+    ``valid``.  Every maximal one (a prime implicant: no value can be added on any axis) is
+    enumerated, and a smallest set of them covering ``valid`` is found by branch and bound
+    (the least-covered combination first); families may overlap.  Past ``_MAX_IMPLICANTS``
+    or ``_MAX_BRANCHES`` it falls back to a greedy cover by maximal products (largest first)."""
     if not valid:
         return []
     axes = [sorted({_point(d)[i] for d in space}, key=_order) for i in range(len(DIMS))]
     inside = {_point(d): d for d in valid}
+    primes = _prime_implicants(inside, axes)
+    chosen = _smallest_cover(primes, set(inside)) if primes is not None else None
+    if chosen is None:
+        chosen = _greedy_cover(inside, axes)
+    families = []
+    for cube in chosen:
+        members = sorted((inside[p] for p in _points(cube)), key=lambda d: _point_key(d))
+        families.append(Family(tuple(frozenset(v) for v in cube), tuple(members)))
+    families.sort(key=lambda fam: (-len(fam.members), _point_key(fam.members[0])))
+    return families
+
+
+Cube = tuple[frozenset[object], ...]
+
+
+def _prime_implicants(inside: dict[tuple[object, ...], Design], axes: list[list[object]]
+                      ) -> list[Cube] | None:
+    """Every maximal sub-product inside ``inside``, largest first (None past the bound)."""
+    start: set[Cube] = {tuple(frozenset({v}) for v in p) for p in inside}
+    seen, todo, primes = set(start), list(start), []
+    while todo:
+        cube = todo.pop()
+        grown = False
+        for i, axis in enumerate(axes):
+            for value in axis:
+                if value in cube[i]:
+                    continue
+                side = [s if j != i else frozenset({value}) for j, s in enumerate(cube)]
+                if not all(p in inside for p in _points(side)):
+                    continue
+                grown = True
+                bigger = tuple(s | {value} if j == i else s for j, s in enumerate(cube))
+                if bigger not in seen:
+                    seen.add(bigger)
+                    todo.append(bigger)
+                    if len(seen) > _MAX_IMPLICANTS:
+                        return None
+        if not grown:
+            primes.append(cube)
+    return sorted(primes, key=lambda c: (-_size(c), _cube_key(c)))
+
+
+def _smallest_cover(primes: list[Cube], points: set[tuple[object, ...]]) -> list[Cube] | None:
+    """A smallest set of ``primes`` covering ``points`` (None past ``_MAX_BRANCHES``)."""
+    covers = [frozenset(_points(c)) for c in primes]
+    by_point: dict[tuple[object, ...], list[int]] = {p: [] for p in points}
+    for index, covered in enumerate(covers):
+        for p in covered:
+            by_point[p].append(index)
+    best: list[list[int]] = [list(range(len(primes)))]  # (an upper bound: all of them)
+    branches = [0]
+
+    def search(uncovered: frozenset[tuple[object, ...]], taken: list[int]) -> bool:
+        branches[0] += 1
+        if branches[0] > _MAX_BRANCHES:
+            return False
+        if not uncovered:
+            if len(taken) < len(best[0]):
+                best[0] = list(taken)
+            return True
+        largest = max(len(covers[i] & uncovered) for p in uncovered for i in by_point[p])
+        if len(taken) + -(-len(uncovered) // largest) >= len(best[0]):
+            return True  # (cannot beat the best cover found)
+        point = min(uncovered, key=lambda p: (len(by_point[p]), _point_order(p)))
+        return all(search(uncovered - covers[index], [*taken, index])
+                   for index in by_point[point])
+
+    if not search(frozenset(points), []):
+        return None
+    return [primes[i] for i in sorted(best[0])]
+
+
+def _greedy_cover(inside: dict[tuple[object, ...], Design], axes: list[list[object]]
+                  ) -> list[Cube]:
     uncovered = set(inside)
-    families: list[Family] = []
+    chosen: list[Cube] = []
     while uncovered:
         best: list[set[object]] | None = None
         best_new = -1
-        for seed in sorted(uncovered, key=lambda p: tuple(_order(v) for v in p)):
+        for seed in sorted(uncovered, key=_point_order):
             cube = _grow(seed, axes, inside)
             new = sum(1 for p in _points(cube) if p in uncovered)
             if new > best_new:
                 best, best_new = cube, new
         assert best is not None
-        members = sorted((inside[p] for p in _points(best)), key=lambda d: _point_key(d))
-        families.append(Family(tuple(frozenset(s) for s in best), tuple(members)))
+        chosen.append(tuple(frozenset(s) for s in best))
         uncovered -= set(_points(best))
-    families.sort(key=lambda fam: (-len(fam.members), _point_key(fam.members[0])))
-    return families
+    return chosen
+
+
+def _size(cube: Cube) -> int:
+    size = 1
+    for values in cube:
+        size *= len(values)
+    return size
+
+
+def _point_order(point: tuple[object, ...]) -> tuple[tuple[int, str], ...]:
+    return tuple(_order(v) for v in point)
+
+
+def _cube_key(cube: Cube) -> tuple[tuple[tuple[int, str], ...], ...]:
+    return tuple(tuple(sorted(_order(v) for v in values)) for values in cube)
 
 
 def _order(value: object) -> tuple[int, str]:
