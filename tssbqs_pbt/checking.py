@@ -186,10 +186,7 @@ def _explored(ready: Conformance, result: SearchResult, scope: Scope,
               wanted: frozenset[Property], settings: CheckSettings) -> SearchResult:
     """``result`` after the explorer ran on what the search left unbroken: its certificate, and
     the shortest violation within the scope (saved and rendered like a search's) if any."""
-    if wanted != ALL:
-        scope = attrs.evolve(scope, properties=tuple(sorted(
-            short.upper() for short, prop in _SHORT.items() if prop in wanted)))
-    explored = explore_scope(ready.protocol, ready.config, scope,
+    explored = explore_scope(ready.protocol, ready.config, _judging(scope, wanted),
                              declarations=ready.declarations, scheme=_scheme(settings))
     result = attrs.evolve(result, explored=explored.certificate)
     if explored.failure is None:
@@ -202,17 +199,22 @@ def _explored(ready: Conformance, result: SearchResult, scope: Scope,
 def _walked(ready: Conformance, result: SearchResult, walks: int,
             wanted: frozenset[Property], settings: CheckSettings) -> SearchResult:
     """``result`` after ``walks`` deep random walks found nothing, or what one found."""
-    scope = DEEP
-    if wanted != ALL:
-        scope = attrs.evolve(scope, properties=tuple(sorted(
-            short.upper() for short, prop in _SHORT.items() if prop in wanted)))
-    done = deep_walks(ready.protocol, ready.config, scope, walks=walks, seed=settings.seed,
+    done = deep_walks(ready.protocol, ready.config, _judging(DEEP, wanted), walks=walks,
+                      seed=settings.seed,
                       declarations=ready.declarations, scheme=_scheme(settings))
     result = attrs.evolve(result, walked=done.walked)
     if done.failure is None:
         return result
     found = walked_counterexample(done, ready.protocol, ready.config, scheme=_scheme(settings))
     return attrs.evolve(result, counterexample=_saved(found, settings))
+
+
+def _judging(scope: Scope, wanted: frozenset[Property]) -> Scope:
+    """``scope`` judging only the ``wanted`` properties (the check's ``properties=``)."""
+    if wanted == ALL:
+        return scope
+    return attrs.evolve(scope, properties=tuple(sorted(
+        short.upper() for short, prop in _SHORT.items() if prop in wanted)))
 
 
 def _saved(found: Counterexample, settings: CheckSettings) -> Counterexample:
