@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -50,3 +51,18 @@ def test_bad_walk_bounds_are_named(bad: dict[str, object]) -> None:
     (name, value), = bad.items()
     with pytest.raises(InvalidArgument, match=rf"deep_walks\({name}={value!r}\)"):
         deep_walks(ready.protocol, ready.config, **bad)  # type: ignore[arg-type]
+
+
+def test_a_failing_walk_is_cut_until_no_move_can_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: one pass of drops (last move first) kept a move that was needed only while
+    an earlier one was there; the passes now repeat until none drops a move."""
+    from tssbqs_pbt.engine import walks
+
+    def fails(schedule: tuple[Any, ...]) -> bool:
+        names = {move["rule"] for move in schedule}
+        return "z" in names and ("y" in names or "x" not in names)
+
+    monkeypatch.setattr(walks, "_ending", lambda _machine, schedule: (
+        AssertionError("fails") if fails(schedule) else None, ()))
+    x, y, z = ({"rule": name} for name in "xyz")
+    assert walks._shortest(None, (x, y, z)) == (z,)

@@ -159,15 +159,19 @@ def _ending(machine_class: Any, schedule: tuple[Move, ...]
 
 def _shortest(machine_class: Any, schedule: tuple[Move, ...]) -> tuple[Move, ...]:
     """The shortest prefix of ``schedule`` that fails, then without each move that is not
-    needed for it to fail (one pass, last move first)."""
+    needed for it to fail (passes, last move first, until a pass drops none: a move needed
+    only for one dropped later can go then)."""
     for end in range(1, len(schedule) + 1):
         if _ending(machine_class, schedule[:end])[0] is not None:
             schedule = schedule[:end]
             break
-    for at in reversed(range(len(schedule) - 1)):
-        shorter = schedule[:at] + schedule[at + 1:]
-        if _ending(machine_class, shorter)[0] is not None:
-            schedule = shorter
+    dropped = True
+    while dropped:
+        dropped = False
+        for at in reversed(range(len(schedule) - 1)):
+            shorter = schedule[:at] + schedule[at + 1:]
+            if _ending(machine_class, shorter)[0] is not None:
+                schedule, dropped = shorter, True
     return schedule
 
 
