@@ -129,3 +129,15 @@ def test_bad_walk_flags_are_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
                                     flags: list[str], says: str) -> None:
     refused(here(capsys, "sweep", "--out", str(tmp_path / "s"), *flags), says)
     assert not (tmp_path / "s").exists()
+
+
+def test_walks_on_resuming_a_sweep_that_does_not_explore_are_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The walks run in the explore stage: a sweep made with --no-explore would take
+    ``--walks`` on resume and never walk; it is refused, naming the way to walk."""
+    spec = SweepSpec(qs=(3,), ts=(2,), pins=parse_pins(FAMILY_C), budget=Budget(3),
+                     budget_name="3", seed=5, explore=None, walks=0)
+    run_sweep(spec, tmp_path, executor=make_executor(workers=1))
+    refused(here(capsys, "sweep", "--resume", str(tmp_path), "--walks", "4"),
+            "does not explore its survivors", "--explore-")
+    assert read_manifest(tmp_path).walks == 0

@@ -416,6 +416,11 @@ def _check_resume_flags(args: argparse.Namespace, spec: SweepSpec) -> SweepSpec:
                                   "dropped; resume without --no-explore")
         return spec
     if not any(v is not None for v in bounds.values()):
+        if spec.explore is None and spec.walks:
+            raise InvalidArgument(
+                f"--resume {args.resume} with --walks {spec.walks}: that sweep does not explore "
+                "its survivors (--no-explore) and the walks run in the explore stage; add an "
+                "--explore-* flag (e.g. --explore-max-states 20000) to explore and walk them")
         return spec
     _scope_from_args(args)  # (each bound checked)
     base = spec.explore if spec.explore is not None else SWEEP_SCOPE
