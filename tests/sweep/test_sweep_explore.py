@@ -222,3 +222,17 @@ def test_the_sweep_help_states_its_scope(field: str) -> None:
     flag = "--explore-" + field.replace("_", "-")
     action = next(a for a in sub.choices["sweep"]._actions if flag in a.option_strings)
     assert f"(default {getattr(SWEEP_SCOPE, field)}" in (action.help or ""), action.help
+
+
+def test_resuming_with_a_larger_state_bound_explores_what_the_smaller_one_cut_short(
+        tmp_path: Path) -> None:
+    """Regression: a line stood for any scope of the same description, and a scope's
+    description leaves its state bound out, so resuming with a larger ``max_states`` kept the
+    certificate cut at the smaller one."""
+    cut = attrs.evolve(SMALL, max_states=40)
+    first = run_sweep(_spec((3,), 10, cut), tmp_path, executor=make_executor(workers=1))
+    valid = [r for r in first.results if r.verdict == "valid"]
+    assert valid and all((r.explored or {}).get("cut_by") == "max_states" for r in valid)
+    again = run_sweep(_spec((3,), 10, SMALL), tmp_path, resume=True,
+                      executor=make_executor(workers=1))
+    assert all(certified(r) for r in again.results if r.verdict == "valid")

@@ -91,6 +91,8 @@ def test_resuming_with_other_walks_walks_the_survivors_again(tmp_path: Path) -> 
     assert result.walked is not None and result.walked["walks"] == 3
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == before + 1
     assert read_manifest(tmp_path).walks == 3
+    first_explored = json.loads((tmp_path / "results.jsonl").read_text().splitlines()[-2])
+    assert result.explored == first_explored["explored"]  # (not explored again: only walked)
     again = run_sweep(_spec(FAMILY_C, 3, examples=10), tmp_path, resume=True,
                       executor=make_executor(workers=1))  # (nothing left to do)
     assert [(r.verdict, r.walked) for r in again.results] == [

@@ -35,7 +35,7 @@ from tssbqs_pbt.engine.search import (
     save_counterexample,
 )
 from tssbqs_pbt.engine.walks import deep_walks, walked_counterexample
-from tssbqs_pbt.kernel import last_servers
+from tssbqs_pbt.kernel import SystemConfig, last_servers
 from tssbqs_pbt.protocols.design_protocol import DesignProtocol
 from tssbqs_pbt.report import write_report
 from tssbqs_pbt.sweep.work import (
@@ -45,7 +45,7 @@ from tssbqs_pbt.sweep.work import (
     relative_files,
 )
 
-__all__ = ["ExploreTask", "certified", "explore_combination"]
+__all__ = ["ExploreTask", "certified", "covers", "explore_combination"]
 
 
 @attrs.frozen
@@ -66,6 +66,16 @@ def certified(result: CombinationResult) -> bool:
             and "error" not in explored)
 
 
+def covers(explored: dict[str, Any] | None, scope: Scope) -> bool:
+    """Whether an exploration recorded on a line stands for ``scope``: the same scope, and
+    exhausted, or cut at the same ``max_states`` (a scope's description leaves its bound out:
+    a certificate cut at 20,000 states does not stand for a bound of 60,000)."""
+    if explored is None or "error" in explored or explored.get("scope") != scope.describe():
+        return False
+    return explored.get("exhausted") is True or (
+        explored.get("cut_by") == "max_states" and explored.get("max_states") == scope.max_states)
+
+
 def explore_combination(task: ExploreTask) -> CombinationResult:
     started = time.perf_counter()
     before = task.before
@@ -82,14 +92,25 @@ def _explore(task: ExploreTask, started: float) -> CombinationResult:
     design = before.design
     protocol = DesignProtocol(design)
     config = design.config(byzantine=last_servers(design.n, design.f))
+    if before.verdict == "valid" and covers(before.explored, task.scope):
+        # explored in this scope already (a resume that changed only the walks): the
+        # explorer is deterministic, so its certificate stands and only the walks are new
+        return _walked(task, protocol, config, dict(before.explored or {}), started)
     result = explore(protocol, config, task.scope)
-    record: dict[str, Any] = result.certificate.to_json()
+    record: dict[str, Any] = {**result.certificate.to_json(), "max_states": task.scope.max_states}
     if result.failure is not None:
         found = explored_counterexample(result, protocol, config)  # (fewer steps)
         record.update(shortest_within=task.scope.describe(), moves=list(result.described))
         return _broken(task, found, "explore", record, None, started)
+    return _walked(task, protocol, config, record, started)
+
+
+def _walked(task: ExploreTask, protocol: DesignProtocol, config: SystemConfig,
+            record: dict[str, Any], started: float) -> CombinationResult:
+    """The survivor's line after its walks (none with ``walks=0``), or what a walk broke."""
+    before = task.before
     if not task.walks:
-        return attrs.evolve(before, explored=record,
+        return attrs.evolve(before, explored=record, walked=None,
                             elapsed_s=before.elapsed_s + time.perf_counter() - started)
     walked = deep_walks(protocol, config, walks=task.walks, seed=before.seed)
     walk_record = walked.walked.to_json()

@@ -37,7 +37,7 @@ from tssbqs_pbt.engine.machine import Tactic
 from tssbqs_pbt.engine.search import Budget
 from tssbqs_pbt.errors import InvalidArgument
 from tssbqs_pbt.sweep.executors import Executor, make_executor
-from tssbqs_pbt.sweep.exploring import ExploreTask, explore_combination
+from tssbqs_pbt.sweep.exploring import ExploreTask, covers, explore_combination
 from tssbqs_pbt.sweep.library import Library, LibraryEntry
 from tssbqs_pbt.sweep.space import SweepSpec, combination_key, combination_seed
 from tssbqs_pbt.sweep.store import (
@@ -251,6 +251,11 @@ def run_sweep(
                     if mode == "explore":
                         assert spec.explore is not None
                         line = attrs.evolve(finished[key], phase=None)  # (a new line)
+                        earlier = recorded.get((phase[0], key))
+                        if earlier is not None and earlier.verdict == "valid":
+                            # (its certificate stands if the scope is the same: only the
+                            # walks are then run again)
+                            line = attrs.evolve(line, explored=earlier.explored)
                         job: Any = ExploreTask(line, spec.explore, str(folder), spec.walks)
                         pending[executor.submit(explore_combination, job)] = handed
                     else:
@@ -345,8 +350,7 @@ def _stands(line: CombinationResult | None, mode: str, spec: SweepSpec) -> bool:
     if mode != "explore" or line.verdict != "valid" or spec.explore is None:
         return True
     walks = (line.walked or {}).get("walks", 0)
-    return ((line.explored or {}).get("scope") == spec.explore.describe()
-            and walks == spec.walks)
+    return covers(line.explored, spec.explore) and walks == spec.walks
 
 
 def _spread(indices: list[int]) -> list[int]:
