@@ -219,7 +219,7 @@ class Adversary:
         elif role is FieldRole.SIGNATURE:
             found.update(dict.fromkeys(kn.signatures))
         elif role is FieldRole.DATA:
-            wanted = self._annotation(position)
+            wanted = self.annotation(position)
             if wanted is Any and current is not _NOTHING:
                 wanted = type(current)
             accepted = [cls for cls in self.decls if _accepts(wanted, cls)]
@@ -239,13 +239,13 @@ class Adversary:
                 c for c in reversed(kn.objects(tuple)) if c and all(attrs.has(type(x)) for x in c)
             ))
             if self.compose:
-                found.update(dict.fromkeys(composed(self, self._annotation(position))))
-        if _optional(self._annotation(position)):
+                found.update(dict.fromkeys(composed(self, self.annotation(position))))
+        if _optional(self.annotation(position)):
             found[None] = None
         found.pop(current, None)
         return tuple(v for v in found if _fits(role, v, current))
 
-    def _annotation(self, position: Position) -> Any:
+    def annotation(self, position: Position) -> Any:
         return _hints(position.owner).get(position.path[-1], Any)
 
     # -- targeted mutations ----------------------------------------------------------------------
@@ -275,7 +275,7 @@ class Adversary:
                 if position.role is not FieldRole.DATA:
                     continue
                 current = _get(message, position.path)
-                wanted = self._annotation(position)
+                wanted = self.annotation(position)
                 if wanted is Any:
                     wanted = type(current)
                 for cls, objects in forged.items():
@@ -307,8 +307,8 @@ class Adversary:
         return tuple(dict.fromkeys(m for _, m in chosen.values()))
 
     def _coherent(self, message: Any, obj: Any) -> bool:
-        values = self._values(obj)
-        return bool(values) and values <= self._values(message)
+        values = self.values_in(obj)
+        return bool(values) and values <= self.values_in(message)
 
     def primary_values(self, obj: Any) -> set[Any]:
         """The values ``obj`` is about: those of its shallowest value fields (a write request's
@@ -332,7 +332,7 @@ class Adversary:
             level = deeper
         return set()
 
-    def _values(self, obj: Any) -> set[Any]:
+    def values_in(self, obj: Any) -> set[Any]:
         found: set[Any] = set()
         decl = self.decls.get(type(obj))
         if decl is None:
@@ -342,7 +342,7 @@ class Adversary:
             if role is FieldRole.VALUE:
                 found.add(value)
             elif role in (FieldRole.DATA, FieldRole.STATEMENT):
-                found |= self._values(value)
+                found |= self.values_in(value)
         return found
 
     # -- forging self-verifying objects ----------------------------------------------------------
@@ -400,7 +400,7 @@ class Adversary:
         for name, role in decl.roles:
             position = Position((name,), role, cls)
             if role in (FieldRole.SIGNATURE, FieldRole.PARTIAL):
-                if not _optional(self._annotation(position)):
+                if not _optional(self.annotation(position)):
                     return ()
                 fields[name] = None
             elif role is FieldRole.VALUE and value_field is None:
@@ -443,10 +443,10 @@ class Adversary:
     def _set(self, obj: Any, path: Path, value: Any) -> Any:
         head, rest = path[0], path[1:]
         new_field = value if not rest else self._set(getattr(obj, head), rest, value)
-        changed = attrs.evolve(obj, **{head: new_field})
-        return self._repair(changed)
+        return self.repaired(attrs.evolve(obj, **{head: new_field}))
 
-    def _repair(self, obj: Any) -> Any:
+    def repaired(self, obj: Any) -> Any:
+        """``obj`` as B can send it: re-signed by B where it can (statements, signatures)."""
         if isinstance(obj, NodeSigned) and obj.signer not in self.world.knowledge.byzantine \
                 and not self.world.knowledge.holds(obj):
             obj = attrs.evolve(obj, signer=self.sender)

@@ -59,7 +59,7 @@ def field_pools(adversary: Adversary, cls: type) -> list[tuple[str, tuple[Any, .
     for name, role in sorted(decl.roles, key=lambda nr: nr[1] is not FieldRole.DATA):
         position = Position((name,), role, cls)
         pool = adversary.pool(position, _NOTHING)
-        if _optional(adversary._annotation(position)):
+        if _optional(adversary.annotation(position)):
             pool = (*pool, None)
         pools.append((name, pool))
     return pools
@@ -86,14 +86,14 @@ def coherent_first(adversary: Adversary, chosen: Iterable[Any], pool: tuple[Any,
     values: set[Any] = set()
     primary: set[Any] = set()
     for value in chosen:
-        values |= adversary._values(value)
+        values |= adversary.values_in(value)
         primary |= adversary.primary_values(value)
     carried = signed_leaves(chosen) if role is FieldRole.VALUE else frozenset()
     if not values and not carried:
         return pool
     return tuple(sorted(pool, key=lambda c: (not _in(c, carried),
                                              not (adversary.primary_values(c) & primary),
-                                             not (adversary._values(c) & values))))
+                                             not (adversary.values_in(c) & values))))
 
 
 def signed_leaves(chosen: Iterable[Any]) -> frozenset[Any]:
@@ -131,7 +131,7 @@ def build(adversary: Adversary, cls: type, values: Iterable[tuple[str, Any]]) ->
         message = cls(**dict(values))
     except (TypeError, ValueError):
         return None
-    return adversary._repair(message)
+    return adversary.repaired(message)
 
 
 def answers(adversary: Adversary, pending: Iterable[OpId],

@@ -132,10 +132,10 @@ def test_keep_moves_name_the_kind_kept() -> None:
     assert first == [], "before any operation B has seen no kind it could keep"
     after = _run(machine_class, ({"client": 0, "write": True},))
     moves = [m for m, _ in candidates(after, scope, 0, None)]
-    kinds = len(after._kinds())
+    kinds = len(after.kinds_seen())
     assert kinds and {m["keeps"] for m in moves} == set(range(kinds))
     kept = _run(machine_class, ({"client": 0, "write": True}, moves[0]))
-    assert kept.described[-1].endswith(f"S4 keep:{after._kinds()[0].__name__}")
+    assert kept.described[-1].endswith(f"S4 keep:{after.kinds_seen()[0].__name__}")
     bounded = [m for m, _ in candidates(after, attrs.evolve(scope, keep_kinds=2), 0, None)]
     assert {m["keeps"] for m in bounded} == {0, 1}, "the first two kinds (data first)"
 
@@ -157,7 +157,7 @@ def test_each_move_costs_what_the_adversary_does() -> None:
     assert costs[(True, 0, None, 0)] == 0, "healing is free"
     ones = sorted(k for (new, size, k, _) in costs if new and size == 1)
     assert ones == [0, 0, 1, 1], "two other single servers: the current cut is left out"
-    current = after.cut_sets(1).index(tuple(after._cut))
+    current = after.cut_sets(1).index(tuple(after.cut))
     assert current == 2 and costs[(True, 1, 0, 0)] == 1 and costs[(True, 1, 0, 1)] == 2
     assert all(c <= 1 for _, c in candidates(after, scope, 0, 1)), "the budget bounds the cost"
 
@@ -184,7 +184,7 @@ def test_adversary_actions_are_the_machine_s_rules_with_given_draws() -> None:
     held = _run(machine_class, (cut,))
     releases = [m for m, _ in candidates(held, scope, 1, None) if m["rule"] == "release"]
     assert len(releases) == 1, "what the network held for the one server cut off"
-    before = held._held & set(held.world.pool.ids())
+    before = held.held & set(held.world.pool.ids())
     released = _run(machine_class, (cut, releases[0]))
     assert before and not before & set(released.world.pool.ids()), "all of it delivered"
     assert "releases" in released.described[-1]
@@ -228,7 +228,7 @@ def test_which_clients_any_lets_any_client_act_up_to_the_count() -> None:
 
     def who(schedule: tuple[dict[str, object], ...], chosen: Scope) -> set[str]:
         machine = _run(machine_class, schedule)
-        idle = machine._idle()
+        idle = machine.idle_clients()
         return {str(idle[m["client"]]) for m, _ in candidates(machine, chosen, 0, None)}
 
     anyone = attrs.evolve(scope, which_clients="any")

@@ -48,7 +48,7 @@ def test_two_servers_cut_off_and_a_forgetful_b_break_quorums_of_two() -> None:
 
 def test_quorums_of_three_resist_the_same_schedule() -> None:
     machine = scripted(3)
-    assert machine._cut == {server(1)}
+    assert machine.cut == {server(1)}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

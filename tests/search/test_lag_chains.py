@@ -41,7 +41,7 @@ def test_a8_done_before_any_store_needs_b_to_keep_its_stores() -> None:
     m = lag_machine(ack_mode="NONE")
     m.start(warmup=1, data=Script(server(3)))
     m.safe()
-    kinds = [k.__name__ for k in m._kinds()]
+    kinds = [k.__name__ for k in m.kinds_seen()]
     keep = kinds.index("Store")
     before = len(m.world.steps)
     # client C3, a write, the lag stays, network runs with B keeping one kind (uniform pick)
@@ -66,7 +66,7 @@ def test_the_probe_leaves_the_run_as_it_was() -> None:
         if not probe:
             m._probe = lambda: None
         m.start(warmup=1, data=Script(server(3)))
-        keep = [k.__name__ for k in m._kinds()].index("Store")
+        keep = [k.__name__ for k in m.kinds_seen()].index("Store")
         m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
         m.invoke(data=Script(0, False, 0, HONEST))
         m.safe()
@@ -90,7 +90,7 @@ def test_family_c_resists_the_same_schedule() -> None:
     # only delays the write
     m = lag_machine()
     m.start(warmup=1, data=Script(server(3)))
-    keep = [k.__name__ for k in m._kinds()].index("Store")
+    keep = [k.__name__ for k in m.kinds_seen()].index("Store")
     m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
     m.invoke(data=Script(0, False, 0, HONEST))
     m.safe()
@@ -103,7 +103,7 @@ def test_a9_released_to_one_server_then_that_server_lags() -> None:
     # and B's partial sign "done"; the read starts with S1 lagging instead of S3
     m = lag_machine(ack_mode="PIGGYBACK")
     m.start(warmup=1, data=Script(server(3)))
-    keep = [k.__name__ for k in m._kinds()].index("Store")
+    keep = [k.__name__ for k in m.kinds_seen()].index("Store")
     m.invoke(data=Script(2, True, 0, KEEP, 3, keep))
     assert m.adversary.withheld(), "B combined the datum's signature and kept it"
     kinds = [k.__name__ for k in synthesisable(m.adversary)]

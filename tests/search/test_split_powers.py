@@ -44,14 +44,14 @@ def a3(m: Any, write_cut: set[Any], read_cut: set[Any]) -> None:
     # again, the first set holding servers the write reached, and B restarts from its
     # initial state
     m.invoke(data=Script(0, True, True, WIDEST, 3, 2, HONEST))
-    assert m._cut == write_cut
+    assert m.cut == write_cut
     assert [type(h.event).__name__ for h in m.world.history] == ["Invoked", "Completed"], \
         "the write completed without the servers cut off"
-    held = set(m._held)
-    assert held and all(m.world.pool.get(i).dst in m._cut for i in held)
+    held = set(m.held)
+    assert held and all(m.world.pool.get(i).dst in m.cut for i in held)
     m.invoke(data=Script(0, False, True, WIDEST, 0, 0, RESTART))
-    assert m._cut == read_cut
-    assert held <= m._held, "what was held during the write is held still"
+    assert m.cut == read_cut
+    assert held <= m.held, "what was held during the write is held still"
     m.safe()
     m.teardown()
 
@@ -70,17 +70,17 @@ def test_family_c_resists_the_same_partitions_at_q3() -> None:
 def test_a_held_message_released_two_operations_later() -> None:
     m = split_machine()
     m.invoke(data=Script(0, True, True, WIDEST, 3, 2, HONEST))  # C1 writes, S3 cut off
-    assert m._cut == {server(3)}
-    first_held = min(m._held)
+    assert m.cut == {server(3)}
+    first_held = min(m.held)
     assert m.world.pool.get(first_held).dst == server(3)
     m.invoke(data=Script(1, True, True, 0, HONEST))  # C2 writes, the cut heals
     m.invoke(data=Script(2, False, False, HONEST))  # C3 reads, same network
-    assert not m._cut and first_held in m._held, "healing the cut released nothing"
+    assert not m.cut and first_held in m.held, "healing the cut released nothing"
     assert len(m.world.history) == 6, "both writes and the read completed without S3"
     steps = len(m.world.steps)
     m.release(data=Script(0, 0, False))  # the oldest held message, alone
     assert m.world.steps[steps].action == Deliver(first_held)
-    assert first_held not in m._held
+    assert first_held not in m.held
     m.safe()
     m.teardown()
 

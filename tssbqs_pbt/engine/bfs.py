@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from tssbqs_pbt.engine.certificate import Certificate, ExploreResult, Moves
-from tssbqs_pbt.engine.explore_moves import Move, candidates, clone, fingerprint, play
+from tssbqs_pbt.engine.explore_moves import Move, candidates, fingerprint, play
 from tssbqs_pbt.engine.machine import FaultFound, PropertyViolated
 
 __all__ = ["BreadthFirst", "Child", "Levels", "Progress", "Visited", "expand", "replay"]
@@ -142,7 +142,7 @@ def expand(machine_class: Any, scope: Any, moves: Any,
                 return out, "seconds"
             acted, total = used + (move["rule"] != "invoke"), spent + cost
             items = tuple(sorted(move.items()))
-            machine = clone(parent)
+            machine = parent.fork()
             try:
                 play(machine, move, moves)
             except (PropertyViolated, FaultFound) as failure:
@@ -180,11 +180,11 @@ class _Prefixes:
         del self.machines[same + 1:]
         machine = self.machines[same]
         for move in schedule[same:]:
-            machine = clone(machine)
+            machine = machine.fork()
             play(machine, move, self.moves)
             self.machines.append(machine)
         self.schedule = schedule
-        return clone(machine)
+        return machine.fork()
 
 
 def _ended(machine: Any) -> str:

@@ -48,7 +48,7 @@ class NetworkMixin:
     def _check(self, verdict: Verdict) -> None:
         raise NotImplementedError
 
-    def _idle(self) -> list[Any]:
+    def idle_clients(self) -> list[Any]:
         raise NotImplementedError
 
     def _probe(self) -> None:
@@ -56,7 +56,7 @@ class NetworkMixin:
         the network still lags, B following the protocol (the run's own last read, taken
         early: a later write may hide what this one shows).  A violation fails the run with
         the copy's trace; otherwise the run goes on as if nothing happened."""
-        idle = self._idle()
+        idle = self.idle_clients()
         if not idle or not self.world.history:
             return
         world, adversary, cache = self.world, self.adversary, self._answer_cache
@@ -120,7 +120,7 @@ class NetworkMixin:
                 done.add(client)
                 self._b_send(client, reply)
 
-    def _answers(self) -> list[tuple[Any, Any]]:
+    def answers_offered(self) -> list[tuple[Any, Any]]:
         if self.adversary is None or not self.world.pending:
             return []
         mark = (len(self.world.knowledge.signatures), tuple(self.world.pending.values()))
@@ -128,7 +128,7 @@ class NetworkMixin:
             self._answer_cache = (mark, answers(self.adversary, self.world.pending.values()))
         return self._answer_cache[1]
 
-    def _kinds(self) -> list[type]:
+    def kinds_seen(self) -> list[type]:
         """The message kinds B has seen, those carrying self-verifying data first."""
         assert self.adversary is not None
         decls = self.setup.declarations

@@ -17,7 +17,6 @@ the candidates of a synthesised message are the rule's own pools, in the rule's 
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -32,7 +31,7 @@ from tssbqs_pbt.strategies.synthesis import (
     synthesisable,
 )
 
-__all__ = ["ACTIONS", "Move", "candidates", "clone", "describe", "fingerprint", "play",
+__all__ = ["ACTIONS", "Move", "candidates", "describe", "fingerprint", "play",
            "symmetric_clients"]
 
 #: the adversary's actions besides starting an operation, simplest first
@@ -51,7 +50,7 @@ def candidates(machine: Any, scope: Any, actions_left: int,
             yield from _actions(machine, scope)
         return
     paused: list[tuple[Move, int]] = []  # (operations that pause: tried last)
-    if machine._idle() and machine._ops() < machine.setup.max_ops:
+    if machine.idle_clients() and machine.operations_started() < machine.setup.max_ops:
         # (a pause is worth it only if an action can follow it)
         pausing = scope.pauses and machine.adversary is not None and actions_left > 0
         for move, cost in _invokes(machine, scope):
@@ -77,7 +76,7 @@ def _invokes(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
     free), each Byzantine server not honest one.  (A "new" cut equal to the current one is the same
     move as keeping it: left out.)"""
     config = machine.setup.config
-    idle = machine._idle()
+    idle = machine.idle_clients()
     if scope.which_clients == "any":  # any client, while at most scope.clients have acted
         acted = {c for c in config.client_ids if machine.world.op_counts[c] > 0}
         clients = [i for i, c in enumerate(idle) if c in acted or len(acted) < scope.clients]
@@ -94,7 +93,7 @@ def _invokes(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
             continue
         sets = machine.cut_sets(size) if size else [()]
         for k, chosen in enumerate(sets):
-            if frozenset(chosen) == machine._cut:
+            if frozenset(chosen) == machine.cut:
                 continue
             cut: Move = {"new cut": True, "cut off: how many": index}
             if size:
@@ -108,7 +107,7 @@ def _invokes(machine: Any, scope: Any) -> Iterator[tuple[Move, int]]:
         if mode != "keep":
             choices.append((B_MODES.index(mode), None))
         elif machine.adversary is not None:
-            kinds = len(machine._kinds())
+            kinds = len(machine.kinds_seen())
             if scope.keep_kinds is not None:
                 kinds = min(kinds, scope.keep_kinds)
             choices.extend((B_MODES.index(mode), k) for k in range(kinds))
@@ -143,7 +142,7 @@ def _targets(machine: Any, scope: Any) -> list[int]:
 
 
 def _release(machine: Any, scope: Any) -> Iterator[Move]:
-    held = machine._held
+    held = machine.held
     waiting = [e for e in machine.world.pool if e.id in held]
     first: dict[Any, int] = {}
     for index, envelope in enumerate(waiting):
@@ -154,7 +153,7 @@ def _release(machine: Any, scope: Any) -> Iterator[Move]:
 
 
 def _answer(machine: Any, scope: Any) -> Iterator[Move]:
-    for index in range(len(machine._answers())):
+    for index in range(len(machine.answers_offered())):
         yield {"rule": "answer", "reply (any)": 3, "reply": index}
 
 
@@ -236,40 +235,24 @@ def play(machine: Any, move: Move, moves: Any) -> None:
     machine.safe()
 
 
-def clone(machine: Any) -> Any:
-    """An independent machine in the same state (the world copied, the adversary forked)."""
-    twin = copy.copy(machine)
-    twin.world = machine.world.copy()
-    if machine.adversary is not None:
-        twin.adversary = machine.adversary.fork(twin.world)
-    p3 = twin.p3 = copy.copy(machine.p3)
-    p3.found, p3.asked, p3.reported = list(p3.found), set(p3.asked), set(p3.reported)
-    twin.kept = dict(machine.kept)
-    twin._held = set(machine._held)
-    twin._modes = dict(machine._modes)
-    twin.described = list(machine.described)
-    twin._answer_cache = (None, [])
-    return twin
-
-
 def fingerprint(machine: Any) -> tuple[Any, ...]:
     """Everything that decides what happens next, independent of message ids and of the order
     things were learnt."""
     world = machine.world
-    held = machine._held
+    held = machine.held
     pool = Counter((e.src, e.dst, _frozen(e.payload), e.id in held) for e in world.pool)
     states = tuple(sorted((str(node), _frozen(state)) for node, state in world.states.items()))
     adversary = machine.adversary
     pooled: tuple[Any, ...] = ()
     if adversary is not None:
         kn = world.knowledge
-        pooled = (frozenset(_frozen(o) for cls in list(kn._objects) for o in kn.objects(cls)),
+        pooled = (frozenset(_frozen(o) for o in kn.all_objects()),
                   tuple(_frozen(adversary.states[b]) for b in adversary.servers),
                   adversary.unprocessed(), frozenset(_frozen(k) for k in machine.kept))
     history = tuple((type(h.event).__name__, _frozen(h.event)) for h in world.history)
-    return (states, frozenset(pool.items()), pooled, machine._cut, machine.paused,
+    return (states, frozenset(pool.items()), pooled, machine.cut, machine.paused,
             tuple(sorted((b, "honest" if m == "restarted" else m)  # (same behaviour)
-                         for b, m in machine._modes.items())), history)
+                         for b, m in machine.modes.items())), history)
 
 
 def _frozen(value: Any) -> Any:
@@ -285,8 +268,8 @@ def describe(machine: Any, rule: str, mark: tuple[int, int]) -> str:
     if rule == "invoke":
         started = machine.world.history[mark[0]].event
         what = f"{started.op.client} {started.operation}"
-        cut = ", ".join(str(s) for s in sorted(machine._cut, key=lambda s: s.index)) or "nobody"
-        modes = ", ".join(f"{b} {m}" for b, m in sorted(machine._modes.items(),
+        cut = ", ".join(str(s) for s in sorted(machine.cut, key=lambda s: s.index)) or "nobody"
+        modes = ", ".join(f"{b} {m}" for b, m in sorted(machine.modes.items(),
                                                         key=lambda bm: bm[0].index))
         paused = "; paused for the adversary" if machine.paused else ""
         return f"{what}; cut off: {cut}; {modes or 'no Byzantine server'}{paused}"

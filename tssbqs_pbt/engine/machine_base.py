@@ -17,6 +17,7 @@ can spare into a no-op: shrunk counterexamples contain only the steps the violat
 from __future__ import annotations
 
 import contextlib
+import copy
 import enum
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -169,6 +170,25 @@ class RuleMachine(NetworkMixin, RuleBasedStateMachine):
         self._answer_cache: tuple[Any, list[tuple[Any, Any]]] = (None, [])
         self.failed = False  # a property failed (or the protocol crashed) in this run
         self.kept: dict[Any, None] = {}  # what B kept to itself in an exchange, in order
+        self.described: list[str] = []  # each move in words (the explorer's and the walks')
+
+    # -- copies --------------------------------------------------------------------------------
+    def fork(self) -> Any:
+        """An independent machine in this state (the world copied, the adversary forked):
+        what the explorer expands each of a state's moves from.  Each class copies its own
+        mutable fields (:meth:`_forked_from`)."""
+        twin = copy.copy(self)
+        twin._forked_from(self)
+        return twin
+
+    def _forked_from(self, machine: Any) -> None:
+        self.world = machine.world.copy()
+        if machine.adversary is not None:
+            self.adversary = machine.adversary.fork(self.world)
+        self.p3 = machine.p3.copy()
+        self.kept = dict(machine.kept)
+        self.described = list(machine.described)
+        self._answer_cache = (None, [])
 
     # -- hooks of the tactics ------------------------------------------------------------------
     def _prepare(self, data: st.DataObject) -> None:
@@ -201,7 +221,7 @@ class RuleMachine(NetworkMixin, RuleBasedStateMachine):
             self.setup.on_example(self.world)
         if not self.world.steps or self.failed:
             return  # (after a failure the run is a counterexample already: no drain)
-        idle = self._idle()
+        idle = self.idle_clients()
         if self.reads_before_drain and idle and self.world.history:
             # a read while the network still lags, B following the protocol: what a
             # client would read if the attack stopped here
@@ -215,7 +235,7 @@ class RuleMachine(NetworkMixin, RuleBasedStateMachine):
         self._step(Drain(self.setup.drain_bound))
         self._check(check_availability(Trace.of(self.world)))
         self.safe()
-        idle = self._idle()
+        idle = self.idle_clients()
         if idle and self.world.history:
             # a final read once the network has healed (as Jepsen does): what the
             # servers now hold is what later reads would return
@@ -244,19 +264,21 @@ class RuleMachine(NetworkMixin, RuleBasedStateMachine):
                 self.setup.on_failure(failure)
             raise failure
 
-    def _idle(self) -> list[Any]:
+    def idle_clients(self) -> list[Any]:
+        """The clients running no operation now."""
         return [c for c in self.setup.config.client_ids if c not in self.world.pending]
 
-    def _ops(self) -> int:
+    def operations_started(self) -> int:
+        """How many operations the clients started in this run."""
         return sum(self.world.op_counts.values())
 
     def _may_invoke(self) -> bool:
         """An idle client, and operations left (the precondition of every ``invoke``)."""
-        return bool(self._idle()) and self._ops() < self.setup.max_ops
+        return bool(self.idle_clients()) and self.operations_started() < self.setup.max_ops
 
     def _invoke_drawn(self, data: st.DataObject) -> None:
         """An idle client drawn starts a write or a read (drawn)."""
-        idle = self._idle()
+        idle = self.idle_clients()
         who = data.draw(st.integers(0, len(idle) - 1), label="client")
         is_write = data.draw(st.booleans(), label="write")
         self._invoke(idle[who].index - 1, is_write=is_write)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hypothesis import strategies as st
@@ -72,8 +72,8 @@ def resuming(action: Rule) -> Rule:
 class PartitionRules:
     """Rules and network of the SPLIT tactic (mixed into its rule machine,
     :class:`~tssbqs_pbt.engine.tactics.SplitMachine`, which provides ``world``, ``adversary``,
-    ``setup``, ``kept``, ``_step``, ``_b_send``, ``_may_invoke``, ``_invoke_drawn``, ``_kinds``,
-    ``_hand_over``, ``_answers`` and ``_build_drawn``)."""
+    ``setup``, ``kept``, ``_step``, ``_b_send``, ``_may_invoke``, ``_invoke_drawn``, ``kinds_seen``,
+    ``_hand_over``, ``answers_offered`` and ``_build_drawn``)."""
 
     world: Any
     adversary: Any
@@ -92,6 +92,26 @@ class PartitionRules:
     def paused(self) -> bool:
         """An operation paused for the adversary: its next action comes first."""
         return self._paused
+
+    @property
+    def cut(self) -> frozenset[Any]:
+        """The correct servers the network cuts off now."""
+        return self._cut
+
+    @property
+    def held(self) -> frozenset[int]:
+        """The ids of the messages the network holds until released (or the drain)."""
+        return frozenset(self._held)
+
+    @property
+    def modes(self) -> Mapping[Any, str]:
+        """Each Byzantine server's mode in the current operation (a copy)."""
+        return dict(self._modes)
+
+    def _forked_from(self, machine: Any) -> None:
+        super()._forked_from(machine)  # type: ignore[misc]
+        self._held = set(machine._held)
+        self._modes = dict(machine._modes)
 
     # -- the network -------------------------------------------------------------------------
     def _draw_cut(self, data: st.DataObject, label: str) -> None:
@@ -125,7 +145,7 @@ class PartitionRules:
         for b in self.adversary.servers:
             mode = B_MODES[data.draw(st.integers(0, len(B_MODES) - 1), label=f"{b} does")]
             if mode == "keep":
-                kinds = self._kinds()  # type: ignore[attr-defined]
+                kinds = self.kinds_seen()  # type: ignore[attr-defined]
                 mode = f"keep:{kinds[pick(data, len(kinds), 'keeps')].__name__}" if kinds \
                     else "honest"
             elif mode == "restart":
@@ -254,7 +274,7 @@ class PartitionRules:
         adversary.produced(message)
         self._send_out(data, message)
 
-    @precondition(lambda self: bool(self._answers()))
+    @precondition(lambda self: bool(self.answers_offered()))
     @rule(data=st.data())
     @resuming
     def answer(self, data: st.DataObject) -> None:

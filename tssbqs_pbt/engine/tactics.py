@@ -228,11 +228,11 @@ class ExchangeMachine(SingleMessageRules):
     def _complete_warm_up_write(self) -> None:
         self._exchange()
 
-    @precondition(lambda self: bool(self._answers()))
+    @precondition(lambda self: bool(self.answers_offered()))
     @rule(data=st.data())
     def answer(self, data: st.DataObject) -> None:
         """A Byzantine delegate hands a client a reply it can sign for its operation."""
-        replies = self._answers()
+        replies = self.answers_offered()
         client, reply = replies[pick(data, len(replies), "reply")]
         self._b_send(client, reply)
 
@@ -277,7 +277,7 @@ class LagMachine(ExchangeMachine):
         if mode != "wait":
             kept = None
             if mode == "keep":
-                kinds = self._kinds()
+                kinds = self.kinds_seen()
                 kept = kinds[pick(data, len(kinds), "B keeps")] if kinds else None
             self._exchange(honest=mode != "silent", keep=kept,
                            withhold=mode if mode.startswith("withhold") else None)

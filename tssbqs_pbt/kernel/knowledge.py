@@ -223,6 +223,10 @@ class Knowledge:
         """Every held object of exactly class ``cls``, in the order it was learnt."""
         return tuple(self._objects.get(cls, ()))
 
+    def all_objects(self) -> tuple[Any, ...]:
+        """Every held object, class by class in the order each class was first learnt."""
+        return tuple(o for bucket in self._objects.values() for o in bucket)
+
     def field_values(self, cls_name: str, field: str) -> tuple[Any, ...]:
         """Every plain value seen in field ``field`` of messages of class ``cls_name``."""
         return tuple(self._fields.get((cls_name, field), ()))

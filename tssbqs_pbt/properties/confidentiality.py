@@ -8,6 +8,7 @@ certify (``signed_value``); without one it is UNKNOWN.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 
 from tssbqs_pbt.crypto.api import Signature
@@ -83,6 +84,13 @@ class ConfidentialityScan:
                         messages=() if msg_id is None else (msg_id,), got=value,
                         allowed=tuple(sorted(asked)),
                     ))
+
+    def copy(self) -> ConfidentialityScan:
+        """An independent scan in the same state (for a forked rule machine)."""
+        twin = copy.copy(self)
+        twin.found, twin.asked = list(self.found), set(self.asked)
+        twin.reported = set(self.reported)
+        return twin
 
     def verdict(self) -> Verdict:
         if self.signed_value is None:
