@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -123,6 +124,15 @@ class LocalExecutor:
             self._pool.shutdown(wait=True)
 
 
+def on_dask_worker(fn: Callable[[Any], Any], arg: Any) -> Any:
+    """``fn(arg)`` in a Dask worker.  The worker's own threads use the global ``random`` while
+    a rule machine runs, and Hypothesis, seeing its state change during a draw, warns that a
+    strategy used it (one warning per draw, on the sweep's terminal).  No strategy here does:
+    the warning is about Dask's threads, so the worker silences it."""
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies")
+    return fn(arg)
+
+
 class DaskExecutor:
     """A Dask ``Client``: on a scheduler address, or on a fresh loopback ``LocalCluster``."""
 
@@ -162,7 +172,7 @@ class DaskExecutor:
             self.description = f"Dask LocalCluster on loopback, {n} worker processes"
 
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
-        return self._client.submit(fn, arg, pure=False)
+        return self._client.submit(on_dask_worker, fn, arg, pure=False)
 
     def wait_any(self, pending: set[Any], timeout: float) -> set[Any]:
         try:
