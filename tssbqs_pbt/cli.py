@@ -230,6 +230,12 @@ def _build_parser() -> argparse.ArgumentParser:
                          help="worker processes expanding each level (default: every local "
                          "core); the result (states, transitions, the violation found) is the "
                          "same at any count")
+    explore.add_argument("--dask-local", type=int, default=None, metavar="N",
+                         help="expand each level on a Dask LocalCluster of N worker processes "
+                         "instead (the same result)")
+    explore.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                         help="expand each level on a Dask distributed cluster (every worker "
+                         "running this version of tssbqs-pbt; the same result)")
     explore.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
     replay = sub.add_parser(
         "replay", help="re-run a saved counterexample (or every one of a sweep) and confirm it",

@@ -247,12 +247,32 @@ def _search_interrupted(status: StatusLine, out: Path) -> int:
 
 def workers_of(args: argparse.Namespace) -> int:
     """``--workers`` (default: every local core), checked."""
+    on_dask = getattr(args, "dask_local", None) is not None or \
+        getattr(args, "scheduler", None) is not None
+    if on_dask and args.workers is not None:
+        raise InvalidArgument(f"--workers {args.workers} with --dask-local/--scheduler: the "
+                              "cluster's workers expand the levels; give one or the other")
+    if getattr(args, "dask_local", None) is not None and args.dask_local < 1:
+        raise InvalidArgument(f"--dask-local {args.dask_local}: use a whole number >= 1 of "
+                              "workers")
+    if on_dask:
+        return 1
     if args.workers is None:
         return os.cpu_count() or 1
     if args.workers < 1:
         raise InvalidArgument(f"--workers {args.workers}: use a whole number >= 1 (the result "
                               "is the same at any count; leave it out for every local core)")
     return int(args.workers)
+
+
+def _cluster(args: argparse.Namespace) -> Any:
+    """The Dask cluster ``--dask-local``/``--scheduler`` ask for (None: this machine's
+    forks)."""
+    if args.dask_local is None and args.scheduler is None:
+        return None
+    from tssbqs_pbt.sweep.executors import make_executor
+
+    return make_executor(dask_local=args.dask_local, scheduler=args.scheduler)
 
 
 def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> int:
@@ -265,12 +285,16 @@ def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> i
     check_writable_dir("--out", args.out)
     print(f"protocol {protocol.name}")
     print(f"scope: {scope.describe()}")
-    print(f"on {plural(workers, 'worker process', 'worker processes')}", flush=True)
+    cluster = _cluster(args)
+    where = (cluster.description if cluster is not None
+             else plural(workers, 'worker process', 'worker processes'))
+    print(f"on {where}", flush=True)
     status = _status(Console(soft_wrap=True), explore_line, args.no_progress)
     try:
         with interruptible() as stop, status:
             result = explore(protocol, config, scope, declarations=ready.declarations,
-                             workers=workers, progress=_telling(status, stop))
+                             workers=workers, progress=_telling(status, stop),
+                             client=None if cluster is None else cluster.client)
     except KeyboardInterrupt:
         state = status.state or {}
         print(f"interrupted after {plural(state.get('states', 0), 'state')}, "
@@ -278,6 +302,9 @@ def run_explore(args: argparse.Namespace, ready: Conformance, scope: Scope) -> i
               f"{state.get('level', 1)}) in {status.clock() - status.started:.1f}s; "
               f"{NOT_A_CERTIFICATE}")
         return INTERRUPTED
+    finally:
+        if cluster is not None:
+            cluster.shutdown(cancel=True)
     cert = result.certificate
     print(f"explored {cert.states} states, {cert.transitions} transitions, depth {cert.depth} "
           f"in {cert.elapsed_s:.1f}s (reductions: {', '.join(cert.reductions)})")

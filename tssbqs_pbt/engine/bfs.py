@@ -120,15 +120,19 @@ def replay(machine_class: Any, schedule: tuple[Move, ...], moves: Any = Moves) -
 
 def expand(machine_class: Any, scope: Any, moves: Any,
            parents: list[tuple[int, tuple[Move, ...], int, int]], visited: Visited, *,
-           deadline: float | None = None, fresh_limit: int | None = None
-           ) -> tuple[list[Child], str]:
+           deadline: float | None = None, fresh_limit: int | None = None,
+           digest: Callable[[Any], int] = hash) -> tuple[list[Child], str]:
     """Expand ``parents`` (index, schedule, actions used, interventions spent) in order:
     every move ``scope`` allows from each, in order, with the child's fingerprint; a child
     whose fingerprint is new (not in ``visited``, not earlier in this chunk) has its run
     ended as a search ends it.  Stops at the first violation, once ``fresh_limit`` new
     states were found (``"max_states"``) or at ``deadline`` (``"seconds"``); returns the
-    children and why it stopped short ("" if it did not)."""
+    children and why it stopped short ("" if it did not).  ``digest`` makes a fingerprint of
+    the canonical tuple: ``hash`` in this process and forks of it, :func:`~tssbqs_pbt.kernel.
+    fingerprint.stable_hash` where processes that are not forks of one another share a
+    visited set (a Dask cluster)."""
     local: set[int] = set()
+    fresh = 0
     out: list[Child] = []
     budget = scope.interventions
     prefixes = _Prefixes(machine_class, moves)
@@ -136,7 +140,7 @@ def expand(machine_class: Any, scope: Any, moves: Any,
         parent = prefixes.replay(schedule)
         left = None if budget is None else budget - spent
         for move, cost in candidates(parent, scope, scope.actions - used, left):
-            if fresh_limit is not None and len(local) >= fresh_limit:
+            if fresh_limit is not None and fresh >= fresh_limit:
                 return out, "max_states"
             if deadline is not None and time.perf_counter() > deadline:
                 return out, "seconds"
@@ -148,9 +152,11 @@ def expand(machine_class: Any, scope: Any, moves: Any,
             except (PropertyViolated, FaultFound) as failure:
                 out.append((index, items, 0, acted, total, False, False, _name(failure)))
                 return out, ""
-            key = hash(fingerprint(machine))
+            key = digest(fingerprint(machine))
             paused = machine.paused
-            ended = key not in local and key not in visited.budgets and not paused
+            new = key not in local and key not in visited.budgets
+            fresh += new  # (a state the merge will count; one reached before it will not)
+            ended = new and not paused
             local.add(key)
             verdict = _ended(machine) if ended else ""
             out.append((index, items, key, acted, total, ended, paused, verdict))
@@ -261,9 +267,15 @@ class BreadthFirst:
     """One exploration: levels of schedules, one move longer each, merged in order."""
 
     def __init__(self, machine_class: Any, scope: Any, reductions: tuple[str, ...],
-                 workers: int, progress: Progress | None) -> None:
+                 workers: int, progress: Progress | None, cluster: Any = None) -> None:
+        """``cluster``: an object whose ``chunks(scope, visited, jobs)`` runs a level's jobs
+        elsewhere and yields their results in job order (a Dask cluster's
+        :class:`~tssbqs_pbt.engine.explore_dask.DaskLevels`), with ``workers`` its size;
+        None: this process and ``workers`` forked ones."""
         self.machine_class, self.scope, self.reductions = machine_class, scope, reductions
-        self.workers, self.progress = workers, progress
+        self.cluster = cluster
+        self.workers = workers if cluster is None else cluster.workers
+        self.progress = progress
         self.visited, self.levels = Visited(), Levels()
         self.transitions = self.depth = 0
         self.started = time.perf_counter()
@@ -334,6 +346,12 @@ class BreadthFirst:
     def _chunks(self, parents: list[tuple[int, tuple[Move, ...], int, int]]
                 ) -> Iterator[tuple[list[Child], str]]:
         limit = self.scope.max_states - len(self.visited)
+        if self.cluster is not None:  # (every level there: fingerprints are taken there)
+            size = max(1, min(_CHUNK, len(parents) // (4 * self.workers)))
+            yield from self.cluster.chunks(self.scope, self.visited, [
+                (parents[at:at + size], self.deadline, limit)
+                for at in range(0, len(parents), size)])
+            return
         if self.workers == 1 or len(parents) < 2 * self.workers:
             for at in range(0, len(parents), _CHUNK):
                 yield expand(self.machine_class, self.scope, Moves, parents[at:at + _CHUNK],

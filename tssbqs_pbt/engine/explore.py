@@ -23,6 +23,7 @@ used, and whether the scope was exhausted or a bound cut it short.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -173,18 +174,28 @@ class Scope:
 def explore(protocol: StorageProtocol, config: SystemConfig, scope: Scope | None = None, *,
             declarations: Mapping[type, MessageDecl] | None = None,
             scheme: ThresholdScheme | None = None, workers: int = 1,
-            progress: Progress | None = None) -> ExploreResult:
+            progress: Progress | None = None, client: Any = None) -> ExploreResult:
     """Explore every schedule of ``scope`` breadth first; return the first violation (the
     shortest within the scope) or a certificate of what was covered.  ``workers`` > 1
-    expands each level on that many forked processes (the same states, verdict and
-    counterexample as one); ``progress`` is called with a mapping of the counts so far
-    (level, states, transitions, frontier, elapsed_s) after each chunk of a level."""
+    expands each level on that many forked processes, ``client`` (a ``distributed.Client``)
+    on the workers of its Dask cluster instead: the same states, verdict and counterexample
+    as one process.  ``progress`` is called with a mapping of the counts so far (level,
+    states, transitions, frontier, elapsed_s) after each chunk of a level."""
     scope = scope or Scope()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidArgument(f"explore(workers={workers!r}): must be a whole number >= 1")
+    if client is not None and workers != 1:
+        raise InvalidArgument(f"explore(workers={workers}, client=...): the cluster's workers "
+                              "expand the levels; give one or the other")
     machine_class = move_machine(protocol, config, scope, declarations, scheme)
+    cluster = None
+    if client is not None:
+        from tssbqs_pbt.engine.explore_dask import DaskLevels
+
+        cluster = DaskLevels(client, functools.partial(
+            move_machine, protocol, config, scope, declarations, scheme))
     search = BreadthFirst(machine_class, scope, _reductions(protocol, scope), workers,
-                          progress)
+                          progress, cluster)
     return search.run()
 
 

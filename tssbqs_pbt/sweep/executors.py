@@ -171,6 +171,11 @@ class DaskExecutor:
             self.workers = n
             self.description = f"Dask LocalCluster on loopback, {n} worker processes"
 
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (what the explorer runs its levels on)."""
+        return self._client
+
     def submit(self, fn: Callable[[Any], Any], arg: Any) -> Any:
         return self._client.submit(on_dask_worker, fn, arg, pure=False)
 
