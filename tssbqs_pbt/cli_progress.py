@@ -252,10 +252,10 @@ def workers_of(args: argparse.Namespace) -> int:
     if on_dask and args.workers is not None:
         raise InvalidArgument(f"--workers {args.workers} with --dask-local/--scheduler: the "
                               "cluster's workers expand the levels; give one or the other")
-    if getattr(args, "dask_local", None) is not None and args.dask_local < 1:
-        raise InvalidArgument(f"--dask-local {args.dask_local}: use a whole number >= 1 of "
-                              "workers")
     if on_dask:
+        from tssbqs_pbt.sweep.executors import check_dask_local
+
+        check_dask_local(getattr(args, "dask_local", None))
         return 1
     if args.workers is None:
         return os.cpu_count() or 1

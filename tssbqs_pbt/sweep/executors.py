@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 from tssbqs_pbt.errors import InvalidArgument
 
-__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "exit_with_parent", "make_executor"]
+__all__ = ["DaskExecutor", "Executor", "LocalExecutor", "check_dask_local", "exit_with_parent",
+           "make_executor"]
 
 
 class Executor(Protocol):
@@ -199,14 +200,19 @@ class DaskExecutor:
             self._cluster.close()
 
 
+def check_dask_local(workers: int | None) -> None:
+    """Refuse a ``--dask-local`` count below one (None: not asked for)."""
+    if workers is not None and workers < 1:
+        raise InvalidArgument(f"--dask-local {workers!r}: use a whole number >= 1 of workers")
+
+
 def make_executor(*, workers: int | None = None, dask_local: int | None = None,
                   scheduler: str | None = None) -> Executor:
     if dask_local is not None and scheduler is not None:
         raise InvalidArgument("give --dask-local N or --scheduler ADDRESS, not both")
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise InvalidArgument(f"--workers {workers!r}: use a whole number >= 1")
-    if dask_local is not None and dask_local < 1:
-        raise InvalidArgument(f"--dask-local {dask_local!r}: use a whole number >= 1 of workers")
+    check_dask_local(dask_local)
     if scheduler is not None or dask_local is not None:
         return DaskExecutor(scheduler=scheduler, local_workers=dask_local)
     return LocalExecutor(workers or os.cpu_count() or 1)
