@@ -246,16 +246,16 @@ def _search_interrupted(status: StatusLine, out: Path) -> int:
 
 
 def workers_of(args: argparse.Namespace) -> int:
-    """``--workers`` (default: every local core), checked."""
-    on_dask = getattr(args, "dask_local", None) is not None or \
-        getattr(args, "scheduler", None) is not None
+    """``explore``'s ``--workers`` (default: every local core; 1 on a Dask cluster, whose
+    workers expand the levels), checked with ``--dask-local``."""
+    on_dask = args.dask_local is not None or args.scheduler is not None
     if on_dask and args.workers is not None:
         raise InvalidArgument(f"--workers {args.workers} with --dask-local/--scheduler: the "
                               "cluster's workers expand the levels; give one or the other")
     if on_dask:
         from tssbqs_pbt.sweep.executors import check_dask_local
 
-        check_dask_local(getattr(args, "dask_local", None))
+        check_dask_local(args.dask_local)
         return 1
     if args.workers is None:
         return os.cpu_count() or 1
